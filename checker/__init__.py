@@ -1,0 +1,1 @@
+"""checker: hold the closed-form claims of ML-theory papers against JAX measurements."""

@@ -1,0 +1,169 @@
+"""The registry of measurements: the only way a claim's `measurement.name` reaches code.
+
+A claim file names a measurement; it never names a module or a function. Names
+resolve here, against functions that Python code registered with
+`@checker.measurement`, so an untrusted claim can select among vetted
+measurements but cannot make checker import or run anything else.
+
+Registering a measurement must not import JAX: `checker lint` inspects the
+registry (parameter models, outputs, inputs) and has to stay fast.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pydantic
+
+__all__ = [
+    "Measurement",
+    "MeasurementError",
+    "get_measurement",
+    "load_plugins",
+    "measurement",
+    "registered_measurements",
+]
+
+BUILTIN_MODULES = (
+    "checker.measure.deep_linear",
+    "checker.measure.kernels",
+    "checker.measure.ensembles",
+    "checker.measure.online",
+)
+
+
+class MeasurementError(Exception):
+    """A measurement is registered or used incorrectly (by Python code, not a claim)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Measurement:
+    """A registered per-seed measurement and what the runner needs to know about it.
+
+    `inputs` are the keyword-only arguments of `fn`: sweep values bound to them
+    are passed as traced scalars, so one compiled function serves every sweep
+    point. Sweep values bound to fields of `params` are static: each distinct
+    value compiles once (use them for shapes: widths, step counts).
+    """
+
+    name: str
+    fn: Callable[..., Mapping[str, Any]]
+    params: type[pydantic.BaseModel]
+    outputs: tuple[str, ...]
+    inputs: tuple[str, ...]
+    doc: str
+
+    @property
+    def module(self) -> str:
+        return self.fn.__module__
+
+    def source(self) -> str:
+        """The source of the module that defines the measurement (a cache-key ingredient)."""
+        module = inspect.getmodule(self.fn)
+        try:
+            return inspect.getsource(module) if module else ""
+        except (OSError, TypeError):
+            return ""
+
+
+_REGISTRY: dict[str, Measurement] = {}
+_LOADED_BUILTINS = False
+
+
+def measurement(
+    name: str, *, params: type[pydantic.BaseModel], outputs: Iterable[str]
+) -> Callable[[Callable[..., Mapping[str, Any]]], Callable[..., Mapping[str, Any]]]:
+    """Register `fn(key, params, **inputs) -> {output: array}` computing ONE seed.
+
+    The runner jits the function and vmaps it over seeds and sweep points;
+    write it for a single PRNG key, with JAX operations only.
+    """
+    outputs = tuple(outputs)
+    if not outputs:
+        raise MeasurementError(f"measurement {name!r} declares no outputs")
+    if not (isinstance(params, type) and issubclass(params, pydantic.BaseModel)):
+        raise MeasurementError(f"measurement {name!r}: params must be a pydantic model class")
+
+    def register(fn: Callable[..., Mapping[str, Any]]) -> Callable[..., Mapping[str, Any]]:
+        previous = _REGISTRY.get(name)
+        if previous is not None and previous.fn.__qualname__ != fn.__qualname__:
+            raise MeasurementError(
+                f"measurement {name!r} is registered twice: by {previous.module} "
+                f"and by {fn.__module__}; pick another name"
+            )
+        _REGISTRY[name] = Measurement(
+            name=name,
+            fn=fn,
+            params=params,
+            outputs=outputs,
+            inputs=_keyword_inputs(name, fn),
+            doc=inspect.getdoc(fn) or "",
+        )
+        return fn
+
+    return register
+
+
+def _keyword_inputs(name: str, fn: Callable[..., Any]) -> tuple[str, ...]:
+    signature = inspect.signature(fn)
+    positional = [
+        p
+        for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if len(positional) != 2:
+        raise MeasurementError(
+            f"measurement {name!r}: expected fn(key, params, *, inputs...), "
+            f"got fn{signature}"
+        )
+    return tuple(p.name for p in signature.parameters.values() if p.kind == p.KEYWORD_ONLY)
+
+
+def _load_builtins() -> None:
+    global _LOADED_BUILTINS
+    if not _LOADED_BUILTINS:
+        for module in BUILTIN_MODULES:
+            importlib.import_module(module)
+        _LOADED_BUILTINS = True
+
+
+def load_plugins(folder: Path | None = None) -> list[str]:
+    """Import the modules listed in `[tool.checker] plugins` of `folder/pyproject.toml`.
+
+    Only modules named in configuration the user controls are imported; claim
+    files cannot add to this list.
+    """
+    path = (folder or Path.cwd()) / "pyproject.toml"
+    if not path.is_file():
+        return []
+    try:
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise MeasurementError(f"{path}: cannot read [tool.checker]: {exc}") from None
+    plugins = config.get("tool", {}).get("checker", {}).get("plugins", [])
+    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
+        raise MeasurementError(f"{path}: [tool.checker] plugins must be a list of module names")
+    for module in plugins:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise MeasurementError(
+                f"{path}: plugin module {module!r} cannot be imported: {exc}"
+            ) from None
+    return plugins
+
+
+def registered_measurements() -> dict[str, Measurement]:
+    _load_builtins()
+    return dict(_REGISTRY)
+
+
+def get_measurement(name: str) -> Measurement | None:
+    _load_builtins()
+    return _REGISTRY.get(name)
