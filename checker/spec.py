@@ -1,0 +1,401 @@
+"""The claim format: frozen pydantic models, and loading them from YAML with located errors.
+
+This layer knows nothing of SymPy or JAX. Expressions stay text here; the
+expression layer parses them. What can be checked from the file alone (shape,
+types, unknown keys, names, cross-references between fields) is checked here,
+and every problem points at `file:line:column` with the field path and value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import keyword
+import types
+import typing
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field
+
+from checker.yamlio import ClaimFileError, Located, Location, read_yaml
+
+__all__ = [
+    "Agreement",
+    "Claim",
+    "ClaimFile",
+    "ClaimFileError",
+    "Hypothesis",
+    "MeasurementSpec",
+    "Prediction",
+    "Source",
+    "SymbolSpec",
+    "Variant",
+    "claim_files",
+    "load_claim",
+    "load_claims",
+    "validate_file",
+    "variant_agreement",
+]
+
+MAX_EXPR_CHARS = 2000
+MAX_SWEEP_POINTS = 10_000
+
+
+def _expr_text(value: Any) -> Any:
+    """Tolerances may be written as numbers; keep every expression as text."""
+    if isinstance(value, bool):
+        raise ValueError("expected an expression or a number, not a boolean")
+    if isinstance(value, int | float):
+        return repr(value)
+    return value
+
+
+Expr = Annotated[
+    str,
+    pydantic.BeforeValidator(_expr_text),
+    Field(min_length=1, max_length=MAX_EXPR_CHARS),
+]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+Number = Annotated[int, pydantic.Strict()] | Annotated[float, pydantic.Strict()]
+Domain = Literal[
+    "real", "positive", "nonnegative", "negative", "integer", "positive_integer", "unit_interval"
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Source(_Model):
+    title: str = Field(min_length=1)
+    authors: list[str] = Field(min_length=1)
+    year: int = Field(ge=1900, le=2100)
+    arxiv: str | None = Field(None, pattern=r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")
+    where: str = Field(min_length=1, description="equation, theorem or section of the claim")
+
+
+class SymbolSpec(_Model):
+    domain: Domain = "real"
+    doc: str = ""
+
+
+class Hypothesis(_Model):
+    """A condition of the theorem: `require` on parameters, or `observe` on measurements."""
+
+    name: str = Field(min_length=1, max_length=64)
+    text: str = ""
+    require: Expr | None = None
+    observe: Expr | None = None
+
+    @pydantic.model_validator(mode="after")
+    def _one_check(self) -> Hypothesis:
+        if (self.require is None) == (self.observe is None):
+            raise ValueError("give exactly one of `require` (on parameters) or `observe`")
+        return self
+
+
+class Prediction(_Model):
+    expr: Expr
+    target: Name
+    where: dict[Name, Expr] = Field(default_factory=dict)
+    fit: list[Name] = Field(default_factory=list)
+
+
+class PredictionOverride(_Model):
+    expr: Expr | None = None
+    where: dict[Name, Expr] | None = None
+    fit: list[Name] | None = None
+
+
+class MeasurementSpec(_Model):
+    name: str = Field(min_length=1, max_length=200)
+    params: dict[Name, Any] = Field(default_factory=dict)
+    seeds: int = Field(8, ge=1, le=4096)
+
+
+class Close(_Model):
+    """Seed mean within atol + rtol*|prediction| at every point."""
+
+    rule: Literal["close"]
+    atol: Expr = "0"
+    rtol: Expr = "0"
+
+
+class Interval(_Model):
+    """Prediction inside the seed mean's t-interval (Bonferroni over points), widened by tolerances."""
+
+    rule: Literal["interval"]
+    confidence: float = Field(0.99, gt=0.5, lt=1.0)
+    atol: Expr = "0"
+    rtol: Expr = "0"
+
+
+class Scaling(_Model):
+    """Log-log slope of the measurement against `variable` equals the prediction's slope."""
+
+    rule: Literal["scaling"]
+    variable: Name
+    tol: float = Field(gt=0)
+
+
+class Bound(_Model):
+    """Measurement on one side of the prediction for every seed and point."""
+
+    rule: Literal["bound"]
+    side: Literal["upper", "lower"]
+    slack: Expr = "0"
+
+
+class Fit(_Model):
+    """After fitting the free constants, the largest relative residual is within tol."""
+
+    rule: Literal["fit"]
+    tol: float = Field(gt=0)
+
+
+class Rate(_Model):
+    """The error against the prediction shrinks at least like variable**-order."""
+
+    rule: Literal["rate"]
+    variable: Name
+    order: float = Field(gt=0)
+    tol: float = Field(ge=0)
+
+
+Agreement = Annotated[Close | Interval | Scaling | Bound | Fit | Rate, Field(discriminator="rule")]
+_AGREEMENT = pydantic.TypeAdapter(Agreement)
+
+
+class Variant(_Model):
+    """A must-fail variant: the same check, made wrong on purpose, must disagree."""
+
+    name: str = Field(min_length=1, max_length=64)
+    why: str = ""
+    prediction: PredictionOverride | None = None
+    params: dict[Name, Any] = Field(default_factory=dict)
+    sweep: dict[Name, list[Number]] = Field(default_factory=dict)
+    agreement: dict[str, Any] = Field(default_factory=dict)
+    violates: list[str] = Field(default_factory=list)
+
+    @pydantic.model_validator(mode="after")
+    def _changes_something(self) -> Variant:
+        if not (self.prediction or self.params or self.sweep or self.agreement):
+            raise ValueError(
+                "a must-fail variant must change the prediction, params, sweep or agreement"
+            )
+        return self
+
+
+class Claim(_Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)+$", max_length=200)
+    title: str = Field(min_length=1, max_length=200)
+    source: Source
+    statement: str = Field(min_length=1)
+    symbols: dict[Name, SymbolSpec]
+    hypotheses: list[Hypothesis] = Field(default_factory=list)
+    prediction: Prediction
+    measurement: MeasurementSpec
+    sweep: dict[Name, Annotated[list[Number], Field(min_length=1, max_length=1000)]] = Field(
+        default_factory=dict
+    )
+    agreement: Agreement
+    must_fail: list[Variant] = Field(min_length=1)
+    x64: bool = False
+    latex: str | None = None
+
+    @property
+    def paper(self) -> str:
+        return self.id.split("/", 1)[0]
+
+
+def variant_agreement(claim: Claim, variant: Variant) -> Close | Interval | Scaling | Bound | Fit | Rate:
+    """The claim's agreement with the variant's keys laid over it."""
+    merged = {**claim.agreement.model_dump(), **variant.agreement}
+    return _AGREEMENT.validate_python(merged)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def claim_files(paths: list[Path]) -> list[Path]:
+    """Claim files under the given paths, sorted, so that runs are reproducible."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+        else:
+            found.append(path)
+    return sorted(set(found))
+
+
+@dataclasses.dataclass(frozen=True)
+class ClaimFile:
+    """A validated claim with the file it came from, so later layers can point into it."""
+
+    claim: Claim
+    path: Path
+    located: Located
+
+    def where(self, *path: Any) -> Location:
+        return self.located.where(tuple(path))
+
+
+def load_claim(path: Path, display: str | None = None) -> Claim:
+    """Load and validate one claim; raise ClaimFileError naming file, line and field."""
+    result = validate_file(path, display)
+    if isinstance(result, ClaimFile):
+        return result.claim
+    raise result[0]
+
+
+def load_claims(paths: list[Path]) -> list[Claim]:
+    """Load every claim under `paths`; raise the first problem found."""
+    return [load_claim(p) for p in claim_files(paths)]
+
+
+def validate_file(path: Path, display: str | None = None) -> ClaimFile | list[ClaimFileError]:
+    """The claim in `path`, or every problem with it."""
+    try:
+        located = read_yaml(path, display)
+    except ClaimFileError as exc:
+        return [exc]
+    if not isinstance(located.data, dict):
+        kind = type(located.data).__name__
+        return [ClaimFileError(located.where(()), f"a claim file is a mapping, not a {kind}")]
+    try:
+        claim = Claim.model_validate(located.data)
+    except pydantic.ValidationError as exc:
+        return [_located_error(located, error) for error in exc.errors()]
+    problems = _cross_checks(claim, located)
+    return problems or ClaimFile(claim, path, located)
+
+
+def _located_error(located: Located, error: Any) -> ClaimFileError:
+    yaml_path, models = _yaml_path(error["loc"])
+    where = located.where(yaml_path)
+    field = ".".join(str(p) for p in yaml_path) or "(top level)"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        key = yaml_path[-1]
+        allowed = sorted(models[-1].model_fields) if models else []
+        close = difflib.get_close_matches(str(key), allowed, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
+        return ClaimFileError(where, f"{field}: unknown key {key!r}", hint)
+    if kind == "missing":
+        return ClaimFileError(where, f"{field}: required field is missing")
+    if kind == "string_pattern_mismatch" and yaml_path and yaml_path[-1] in keyword.kwlist:
+        return ClaimFileError(
+            where, f"{field}: {yaml_path[-1]!r} is a Python keyword", "rename it (e.g. lam)"
+        )
+    value = _short(error.get("input"))
+    message = error["msg"].removeprefix("Value error, ")
+    return ClaimFileError(where, f"{field}: {message} (got {value})", _hint(kind, yaml_path))
+
+
+def _hint(kind: str, path: tuple[Any, ...]) -> str:
+    if kind == "union_tag_invalid":
+        return "rule is one of: close, interval, scaling, bound, fit, rate"
+    if path and path[0] == "id":
+        return "ids look like paper-slug/claim-name, lower case"
+    if kind.startswith("string_pattern") and path and path[-1] == "arxiv":
+        return 'quote arXiv ids: arxiv: "1312.6120"'
+    return ""
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _yaml_path(loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[type[BaseModel]]]:
+    """Drop pydantic's union tags from an error location; note the models walked through."""
+    path: list[Any] = []
+    models: list[type[BaseModel]] = [Claim]
+    annotation: Any = Claim
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            models.append(annotation)
+            field = annotation.model_fields.get(str(part))
+            path.append(part)
+            annotation = field.annotation if field else None
+        elif _is_union_of_models(annotation):
+            options = {m.model_fields["rule"].annotation.__args__[0]: m for m in _args(annotation)}
+            annotation = options.get(part)
+        else:
+            path.append(part)
+            args = _args(annotation)
+            annotation = args[-1] if args else None
+    return tuple(path), [m for m in models if m is not Claim] or [Claim]
+
+
+def _unwrap(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    args = [a for a in _args(annotation) if a is not type(None)]
+    if _is_union(annotation) and len(args) == 1:
+        return _unwrap(args[0])
+    return annotation
+
+
+def _args(annotation: Any) -> tuple[Any, ...]:
+    return tuple(_unwrap(a) for a in typing.get_args(annotation))
+
+
+def _is_union(annotation: Any) -> bool:
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType)
+
+
+def _is_union_of_models(annotation: Any) -> bool:
+    return _is_union(annotation) and all(
+        isinstance(a, type) and issubclass(a, BaseModel) and "rule" in a.model_fields
+        for a in _args(annotation)
+    )
+
+
+# --------------------------------------------------------------------------- cross-field checks
+
+
+def _cross_checks(claim: Claim, located: Located) -> list[ClaimFileError]:
+    problems: list[ClaimFileError] = []
+
+    def problem(path: tuple[Any, ...], message: str, hint: str = "") -> None:
+        field = ".".join(str(p) for p in path)
+        problems.append(ClaimFileError(located.where(path), f"{field}: {message}", hint))
+
+    _check_unique(problem, "hypotheses", [h.name for h in claim.hypotheses])
+    _check_unique(problem, "must_fail", [v.name for v in claim.must_fail])
+    for name in claim.symbols:
+        if keyword.iskeyword(name):
+            problem(("symbols", name), f"{name!r} is a Python keyword", "rename it (e.g. lam)")
+    hypothesis_names = {h.name for h in claim.hypotheses}
+    for i, variant in enumerate(claim.must_fail):
+        for j, broken in enumerate(variant.violates):
+            if broken not in hypothesis_names:
+                close = difflib.get_close_matches(broken, sorted(hypothesis_names), n=1)
+                hint = f"did you mean {close[0]!r}?" if close else "name a hypothesis of this claim"
+                problem(("must_fail", i, "violates", j), f"no hypothesis named {broken!r}", hint)
+        if variant.agreement:
+            try:
+                variant_agreement(claim, variant)
+            except pydantic.ValidationError as exc:
+                first = exc.errors()[0]
+                problem(("must_fail", i, "agreement"), first["msg"], "keys of the claim's rule")
+    points = 1
+    for values in claim.sweep.values():
+        points *= len(values)
+    if points > MAX_SWEEP_POINTS:
+        problem(("sweep",), f"{points} sweep points; the limit is {MAX_SWEEP_POINTS}")
+    return problems
+
+
+def _check_unique(problem: Any, field: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            problem((field, i, "name"), f"duplicate name {name!r}")
+        seen.add(name)
+
+

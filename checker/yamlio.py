@@ -1,0 +1,184 @@
+"""Read a claim file as plain data, remembering where every value came from.
+
+Claim files are untrusted, so this reader is deliberately narrower than YAML:
+safe tags only, no anchors or aliases (they buy nothing in a claim and are the
+billion-laughs vector), no duplicate keys (PyYAML silently keeps the last one),
+a size limit, and YAML 1.2 floats (`1e-3` is a number, not the string PyYAML
+1.1 makes of it). Every scalar's position is kept, so that a schema error can
+point at `file:line:column`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["ClaimFileError", "Located", "Location", "read_yaml"]
+
+MAX_BYTES = 256 * 1024
+MAX_DEPTH = 32
+
+_FLOAT = re.compile(
+    r"""^[-+]?(?:
+        (?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
+      | \.[0-9_]+(?:[eE][-+]?[0-9]+)?
+      | \.(?:inf|Inf|INF)
+      | \.(?:nan|NaN|NAN)
+    )$""",
+    re.X,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Location:
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class ClaimFileError(Exception):
+    """A claim file cannot be used; the message names the place, the value and the fix."""
+
+    def __init__(self, location: Location | str, message: str, hint: str = "") -> None:
+        self.location = location
+        self.message = message
+        self.hint = hint
+        text = f"{location}: {message}"
+        super().__init__(f"{text}\n  hint: {hint}" if hint else text)
+
+
+@dataclasses.dataclass(frozen=True)
+class Located:
+    """Plain data from a YAML file plus the location of each key path in it."""
+
+    data: Any
+    locations: dict[tuple[Any, ...], Location]
+    file: str
+
+    def where(self, path: tuple[Any, ...]) -> Location:
+        """The location of `path`, or of its nearest ancestor that has one."""
+        for end in range(len(path), -1, -1):
+            found = self.locations.get(tuple(path[:end]))
+            if found is not None:
+                return found
+        return Location(self.file, 1, 1)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader without aliases, with YAML 1.2 floats."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent) or getattr(self.peek_event(), "anchor", None):
+            mark = self.peek_event().start_mark
+            raise yaml.MarkedYAMLError(
+                problem="anchors and aliases (&name, *name) are not allowed in claim files",
+                problem_mark=mark,
+            )
+        return super().compose_node(parent, index)
+
+
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
+
+
+def read_yaml(path: Path, display: str | None = None) -> Located:
+    """Parse one claim file; raise ClaimFileError for anything unusable."""
+    name = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ClaimFileError(Location(name, 1, 1), f"cannot read file: {exc.strerror}") from None
+    if len(raw) > MAX_BYTES:
+        raise ClaimFileError(
+            Location(name, 1, 1),
+            f"file is {len(raw)} bytes; claim files are limited to {MAX_BYTES}",
+            "a claim is a page of YAML; put data in the measurement, not the claim",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ClaimFileError(
+            Location(name, line, 1), f"not UTF-8 text (byte {raw[exc.start]:#04x})"
+        ) from None
+    return _compose(text, name)
+
+
+def _compose(text: str, name: str) -> Located:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name, 1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        hint = "indent with spaces, not tabs" if "\t" in problem or "tab" in problem else ""
+        raise ClaimFileError(where, f"invalid YAML: {problem}", hint) from None
+    except yaml.YAMLError as exc:
+        raise ClaimFileError(Location(name, 1, 1), f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise ClaimFileError(Location(name, 1, 1), "file is empty", "start from `checker new ID`")
+    locations: dict[tuple[Any, ...], Location] = {}
+    data = _construct(loader, node, (), locations, name, 0)
+    return Located(data, locations, name)
+
+
+def _construct(
+    loader: _Loader,
+    node: yaml.Node,
+    path: tuple[Any, ...],
+    locations: dict[tuple[Any, ...], Location],
+    name: str,
+    depth: int,
+) -> Any:
+    here = Location(name, node.start_mark.line + 1, node.start_mark.column + 1)
+    locations.setdefault(path, here)
+    if depth > MAX_DEPTH:
+        raise ClaimFileError(here, f"nesting deeper than {MAX_DEPTH} levels")
+    if isinstance(node, yaml.MappingNode):
+        return _construct_mapping(loader, node, path, locations, name, depth)
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _construct(loader, item, (*path, i), locations, name, depth + 1)
+            for i, item in enumerate(node.value)
+        ]
+    try:
+        return loader.construct_object(node, deep=True)
+    except yaml.YAMLError as exc:
+        raise ClaimFileError(here, f"cannot read value {node.value!r}: {exc}") from None
+
+
+def _construct_mapping(
+    loader: _Loader,
+    node: yaml.MappingNode,
+    path: tuple[Any, ...],
+    locations: dict[tuple[Any, ...], Location],
+    name: str,
+    depth: int,
+) -> dict[Any, Any]:
+    result: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key_here = Location(name, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise ClaimFileError(key_here, "keys must be plain scalars")
+        key = loader.construct_object(key_node)
+        if key == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
+            raise ClaimFileError(key_here, "merge keys (<<) are not allowed in claim files")
+        if key in result:
+            first = locations[(*path, key)]
+            raise ClaimFileError(
+                key_here,
+                f"duplicate key {key!r} (first at line {first.line})",
+                "YAML keeps only one of them; delete or rename the other",
+            )
+        locations[(*path, key)] = key_here
+        result[key] = _construct(loader, value_node, (*path, key), locations, name, depth + 1)
+    return result
