@@ -1,0 +1,238 @@
+"""Agreement rules: does a measurement agree with a prediction, and by what figure?
+
+Rules see only arrays on the sweep grid, never where they came from (a
+Monte-Carlo estimate and a training run look the same here). Each returns its
+figure, the limit the figure is held against, and details a reviewer can read:
+the worst point, the fitted slope, the interval. A rule that holds on the
+claim must be able to fail on a wrong formula; the unit tests show both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.optimize
+import scipy.stats
+
+from checker import spec
+
+__all__ = ["Point", "Verdict", "decide"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Point:
+    """One sweep point: the measured target over seeds, and how to predict it.
+
+    `measured` has shape (seeds, *shape). `predict(constants)` returns the
+    prediction broadcastable to it (constants are the `fit:` values, empty
+    otherwise). `tolerances` holds atol/rtol/slack evaluated at this point.
+    """
+
+    values: Mapping[str, float]
+    measured: np.ndarray
+    predict: Callable[[Sequence[float]], np.ndarray]
+    tolerances: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
+
+    def prediction(self, constants: Sequence[float] = ()) -> np.ndarray:
+        return np.broadcast_to(np.asarray(self.predict(constants), float), self.measured.shape)
+
+    def tolerance(self, name: str) -> np.ndarray:
+        value = self.tolerances.get(name, np.zeros(()))
+        return np.broadcast_to(np.asarray(value, float), self.measured.shape[1:])
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """The outcome of one rule: `figure relation limit` holds or not."""
+
+    rule: str
+    holds: bool
+    figure: float
+    limit: float
+    label: str
+    relation: str = "<="
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def describe(self) -> str:
+        return f"{self.label} {_fmt(self.figure)} {self.relation} {_fmt(self.limit)}"
+
+
+def decide(agreement: Any, points: Sequence[Point], fit: Sequence[str] = ()) -> Verdict:
+    """Apply the claim's agreement rule to the measured points."""
+    rule = _RULES[agreement.rule]
+    return rule(agreement, list(points), tuple(fit))
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _close(rule: spec.Close, points: list[Point], fit: tuple[str, ...]) -> Verdict:
+    worst = (-math.inf, None, 0.0, 0.0)
+    for point in points:
+        predicted = point.prediction()
+        error = np.abs((point.measured - predicted).mean(axis=0))
+        allowed = point.tolerance("atol") + point.tolerance("rtol") * np.abs(predicted.mean(axis=0))
+        ratio = _ratio(error, allowed)
+        i = int(np.argmax(ratio))
+        if ratio.flat[i] > worst[0]:
+            worst = (float(ratio.flat[i]), point, float(error.flat[i]), float(allowed.flat[i]))
+    score, point, error, allowed = worst
+    return Verdict(
+        "close", score <= 1.0, score, 1.0, "max |mean-pred|/tol",
+        details={"worst_error": error, "tolerance_there": allowed, "at": _at(point)},
+    )  # fmt: skip
+
+
+def _interval(rule: spec.Interval, points: list[Point], fit: tuple[str, ...]) -> Verdict:
+    seeds = points[0].measured.shape[0]
+    if seeds < 2:
+        return Verdict("interval", False, math.inf, 1.0, "needs >= 2 seeds")
+    elements = sum(int(np.prod(p.measured.shape[1:])) for p in points)
+    alpha = (1.0 - rule.confidence) / elements
+    t = float(scipy.stats.t.ppf(1.0 - alpha / 2.0, df=seeds - 1))
+    worst = (-math.inf, None, 0.0, 0.0)
+    resolution = 0.0
+    for point in points:
+        predicted = point.prediction()
+        diff = point.measured - predicted
+        half_width = t * diff.std(axis=0, ddof=1) / math.sqrt(seeds)
+        resolution = max(resolution, float(half_width.max()))
+        allowed = half_width + point.tolerance("atol")
+        allowed = allowed + point.tolerance("rtol") * np.abs(predicted.mean(axis=0))
+        ratio = _ratio(np.abs(diff.mean(axis=0)), allowed)
+        i = int(np.argmax(ratio))
+        if ratio.flat[i] > worst[0]:
+            worst = (float(ratio.flat[i]), point, float(np.abs(diff.mean(axis=0)).flat[i]),
+                     float(allowed.flat[i]))  # fmt: skip
+    score, point, error, allowed = worst
+    return Verdict(
+        "interval", score <= 1.0, score, 1.0, "max |mean-pred|/(t*SE+tol)",
+        details={"worst_error": error, "allowed_there": allowed, "at": _at(point),
+                 "t_quantile": t, "largest_half_width": resolution},
+    )  # fmt: skip
+
+
+def _scaling(rule: spec.Scaling, points: list[Point], fit: tuple[str, ...]) -> Verdict:
+    groups = _groups(points, rule.variable)
+    worst, worst_at, slopes = -math.inf, {}, []
+    for key, members in groups.items():
+        x = np.log([p.values[rule.variable] for p in members])
+        measured = np.stack([p.measured.mean(axis=0).ravel() for p in members])
+        predicted = np.stack([p.prediction().mean(axis=0).ravel() for p in members])
+        if (measured <= 0).any() or (predicted <= 0).any():
+            return Verdict("scaling", False, math.inf, rule.tol, "|slope-pred slope|",
+                           details={"reason": "non-positive values; a log-log slope is undefined",
+                                    "at": dict(key)})  # fmt: skip
+        for j in range(measured.shape[1]):
+            got = _slope(x, np.log(measured[:, j]))
+            want = _slope(x, np.log(predicted[:, j]))
+            slopes.append({"at": dict(key), "measured": got, "predicted": want})
+            if abs(got - want) > worst:
+                worst, worst_at = abs(got - want), slopes[-1]
+    return Verdict(
+        "scaling", worst <= rule.tol, worst, rule.tol, "|slope-pred slope|",
+        details={"worst": worst_at, "slopes": slopes},
+    )  # fmt: skip
+
+
+def _bound(rule: spec.Bound, points: list[Point], fit: tuple[str, ...]) -> Verdict:
+    sign = 1.0 if rule.side == "upper" else -1.0
+    worst, worst_point = -math.inf, None
+    for point in points:
+        excess = sign * (point.measured - point.prediction()) - point.tolerance("slack")
+        if excess.max() > worst:
+            worst, worst_point = float(excess.max()), point
+    label = "max(measured-bound)" if rule.side == "upper" else "max(bound-measured)"
+    return Verdict(
+        "bound", worst <= 0.0, worst, 0.0, label,
+        details={"side": rule.side, "at": _at(worst_point)},
+    )  # fmt: skip
+
+
+def _fit(rule: spec.Fit, points: list[Point], fit: tuple[str, ...]) -> Verdict:
+    means = [p.measured.mean(axis=0) for p in points]
+
+    def residuals(constants: np.ndarray) -> np.ndarray:
+        parts = [
+            (m - p.prediction(tuple(constants)).mean(axis=0)) / np.maximum(np.abs(m), 1e-300)
+            for p, m in zip(points, means, strict=True)
+        ]
+        return np.concatenate([r.ravel() for r in parts])
+
+    constants = np.ones(len(fit))
+    if fit:
+        solution = scipy.optimize.least_squares(residuals, constants, method="lm")
+        constants = solution.x
+    worst, worst_point = -math.inf, None
+    for point, mean in zip(points, means, strict=True):
+        predicted = point.prediction(tuple(constants)).mean(axis=0)
+        relative = _ratio(np.abs(mean - predicted), np.abs(predicted))
+        if relative.max() > worst:
+            worst, worst_point = float(relative.max()), point
+    return Verdict(
+        "fit", worst <= rule.tol, worst, rule.tol, "max rel. residual",
+        details={"constants": dict(zip(fit, map(float, constants), strict=True)),
+                 "at": _at(worst_point)},
+    )  # fmt: skip
+
+
+def _rate(rule: spec.Rate, points: list[Point], fit: tuple[str, ...]) -> Verdict:
+    by_value: dict[float, list[np.ndarray]] = defaultdict(list)
+    for point in points:
+        by_value[point.values[rule.variable]].append((point.measured - point.prediction()).ravel())
+    values = sorted(by_value)
+    errors = [float(np.sqrt(np.mean(np.concatenate(by_value[v]) ** 2))) for v in values]
+    threshold = -rule.order + rule.tol
+    if len(values) < 2 or min(errors) <= 0:
+        return Verdict("rate", False, math.inf, threshold, "error slope",
+                       details={"reason": "need >= 2 values and non-zero errors"})  # fmt: skip
+    slope = _slope(np.log(values), np.log(errors))
+    return Verdict(
+        "rate", slope <= threshold, slope, threshold, "error slope",
+        details={"variable": rule.variable, "values": values, "rms_errors": errors},
+    )  # fmt: skip
+
+
+_RULES: dict[str, Callable[[Any, list[Point], tuple[str, ...]], Verdict]] = {
+    "close": _close,
+    "interval": _interval,
+    "scaling": _scaling,
+    "bound": _bound,
+    "fit": _fit,
+    "rate": _rate,
+}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _ratio(error: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """error/allowed, with 0/0 = 0 and x/0 = inf: a zero tolerance demands exactness."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(allowed > 0, error / np.where(allowed > 0, allowed, 1.0), np.inf)
+    return np.where(error == 0, 0.0, ratio)
+
+
+def _slope(x: np.ndarray, y: np.ndarray) -> float:
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def _groups(points: list[Point], variable: str) -> dict[tuple, list[Point]]:
+    groups: dict[tuple, list[Point]] = defaultdict(list)
+    for point in points:
+        key = tuple(sorted((k, v) for k, v in point.values.items() if k != variable))
+        groups[key].append(point)
+    return {k: sorted(v, key=lambda p: p.values[variable]) for k, v in groups.items()}
+
+
+def _at(point: Point | None) -> dict[str, float]:
+    return dict(point.values) if point is not None else {}
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3g}" if math.isfinite(value) else str(value)

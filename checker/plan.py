@@ -1,0 +1,348 @@
+"""From a validated claim to a runnable plan, or to every reason it cannot run.
+
+This is where the claim meets the expression layer and the measurement
+registry: expressions are parsed, names bound, parameters validated against
+the measurement's own model, and `require` hypotheses and symbol domains
+checked at every sweep point. `checker lint` is this module with no runner
+behind it, so nothing here imports JAX (hypotheses are evaluated with NumPy).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import inspect
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pydantic
+import sympy as sp
+
+from checker import spec
+from checker.compile import compile_expr, numpy_backend
+from checker.expr import ExprError, parse_expr, symbols_for
+from checker.measure.registry import Measurement, get_measurement
+from checker.spec import ClaimFile, ClaimFileError
+
+__all__ = ["Check", "Plan", "plan_claim"]
+
+_DOMAINS = {
+    "real": lambda v: np.isfinite(v),
+    "positive": lambda v: v > 0,
+    "nonnegative": lambda v: v >= 0,
+    "negative": lambda v: v < 0,
+    "integer": lambda v: float(v).is_integer(),
+    "positive_integer": lambda v: float(v).is_integer() and v > 0,
+    "unit_interval": lambda v: 0 <= v <= 1,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """One way of checking the claim: the claim itself, or one must-fail variant."""
+
+    name: str
+    prediction: sp.Basic
+    fit: tuple[sp.Symbol, ...]
+    agreement: Any
+    params: Mapping[str, Any]
+    sweep: tuple[dict[str, float], ...]
+    tolerances: Mapping[str, sp.Basic]
+    observes: tuple[tuple[str, sp.Basic], ...]
+    violates: tuple[str, ...] = ()
+
+    def params_at(self, measurement: Measurement, point: Mapping[str, float]) -> pydantic.BaseModel:
+        """The measurement's params at a sweep point (static: one compile per distinct value)."""
+        fields = {k: v for k, v in {**self.params, **point}.items() if k not in measurement.inputs}
+        return measurement.params.model_validate(fields)
+
+    def inputs_at(self, measurement: Measurement, point: Mapping[str, float]) -> dict[str, float]:
+        """The traced inputs at a sweep point."""
+        merged = {**_input_defaults(measurement), **self.params, **point}
+        return {k: float(merged[k]) for k in measurement.inputs}
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    claim_file: ClaimFile
+    measurement: Measurement
+    check: Check
+    variants: tuple[Check, ...]
+
+    @property
+    def claim(self) -> spec.Claim:
+        return self.claim_file.claim
+
+
+def plan_claim(claim_file: ClaimFile) -> Plan | list[ClaimFileError]:
+    """Everything `checker lint` checks, producing the plan the runner executes."""
+    planner = _Planner(claim_file)
+    return planner.plan()
+
+
+class _Planner:
+    def __init__(self, claim_file: ClaimFile) -> None:
+        self.file = claim_file
+        self.claim = claim_file.claim
+        self.problems: list[ClaimFileError] = []
+
+    def problem(self, path: tuple[Any, ...], message: str, hint: str = "") -> None:
+        field = ".".join(str(p) for p in path)
+        self.problems.append(ClaimFileError(self.file.where(*path), f"{field}: {message}", hint))
+
+    def plan(self) -> Plan | list[ClaimFileError]:
+        claim = self.claim
+        measurement = get_measurement(claim.measurement.name)
+        if measurement is None:
+            self._unknown_measurement()
+            return self.problems
+        self.measurement = measurement
+        self.names = symbols_for(claim.symbols)
+        self.outputs = symbols_for(measurement.outputs)
+        main = self._check((), "claim", claim.prediction, claim.agreement, {}, {}, ())
+        variants = []
+        for i, variant in enumerate(claim.must_fail):
+            variants.append(self._variant(i, variant))
+        if self.problems or main is None or None in variants:
+            return self.problems
+        return Plan(self.file, measurement, main, tuple(variants))
+
+    def _unknown_measurement(self) -> None:
+        from checker.measure.registry import registered_measurements
+
+        known = sorted(registered_measurements())
+        name = self.claim.measurement.name
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"registered: {', '.join(known)}"
+        self.problem(("measurement", "name"), f"unknown measurement {name!r}", hint)
+
+    def _variant(self, i: int, variant: spec.Variant) -> Check | None:
+        prediction = self.claim.prediction
+        if variant.prediction is not None:
+            overrides = variant.prediction.model_dump(exclude_none=True)
+            prediction = prediction.model_copy(update=overrides)
+        try:
+            agreement = spec.variant_agreement(self.claim, variant)
+        except pydantic.ValidationError:
+            return None  # reported by the spec layer
+        return self._check(
+            ("must_fail", i), variant.name, prediction, agreement,
+            variant.params, variant.sweep, tuple(variant.violates),
+        )  # fmt: skip
+
+    def _check(
+        self,
+        at: tuple[Any, ...],
+        name: str,
+        prediction: spec.Prediction,
+        agreement: Any,
+        params_override: Mapping[str, Any],
+        sweep_override: Mapping[str, list[float]],
+        violates: tuple[str, ...],
+    ) -> Check | None:
+        before = len(self.problems)
+        params = {**self.claim.measurement.params, **params_override}
+        sweep = {**self.claim.sweep, **sweep_override}
+        params_at = at + ("params",) if params_override else ("measurement", "params")
+        sweep_at = at + ("sweep",) if sweep_override else ("sweep",)
+        self._check_params(params, sweep, params_at, sweep_at)
+        points = _grid(sweep)
+        bound = {*sweep, *self._param_values(params), *self.measurement.outputs}
+        pred_at = at + ("prediction",) if at else ("prediction",)
+        expr = self._prediction(prediction, pred_at, bound)
+        tolerances = self._tolerances(agreement, at + ("agreement",) if at else ("agreement",), bound)
+        self._check_agreement_variable(agreement, sweep, at)
+        observes = self._observes(violates)
+        self._check_requires(points, params, violates, at)
+        self._check_domains(points, params, sweep_at)
+        if len(self.problems) > before or expr is None:
+            return None
+        fit = tuple(self.names[f] for f in prediction.fit if f in self.names)
+        return Check(name, expr, fit, agreement, params, tuple(points), tolerances, observes, violates)
+
+    # ----------------------------------------------------------------- pieces
+
+    def _check_params(
+        self, params: Mapping[str, Any], sweep: Mapping[str, Any], params_at: tuple, sweep_at: tuple
+    ) -> None:
+        m = self.measurement
+        fields = set(m.params.model_fields)
+        allowed = sorted(fields | set(m.inputs))
+        for key in params:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
+                self.problem((*params_at, key), f"{m.name} has no parameter {key!r}", hint)
+        for key in sweep:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"inputs and params of {m.name}: {', '.join(allowed)}"
+                self.problem((*sweep_at, key), f"{key!r} is neither an input nor a parameter of {m.name}", hint)  # fmt: skip
+        defaults = _input_defaults(m)
+        for key in m.inputs:
+            if key not in sweep and key not in params and key not in defaults:
+                self.problem(
+                    sweep_at or ("sweep",), f"input {key!r} of {m.name} is not bound",
+                    f"add `{key}` to sweep: or to measurement.params",
+                )  # fmt: skip
+        static = {k: v for k, v in params.items() if k in fields}
+        for values in _grid({k: v for k, v in sweep.items() if k in fields}) or [{}]:
+            try:
+                m.params.model_validate({**static, **values})
+            except pydantic.ValidationError as exc:
+                for error in exc.errors():
+                    key = error["loc"][0] if error["loc"] else ""
+                    path = (*sweep_at, key) if key in values else (*params_at, key)
+                    message = error["msg"].removeprefix("Value error, ")
+                    self.problem(path, f"{message} (got {error.get('input')!r})")
+                return
+
+    def _prediction(
+        self, prediction: spec.Prediction, at: tuple, bound: set[str]
+    ) -> sp.Basic | None:
+        if prediction.target not in self.measurement.outputs:
+            outputs = ", ".join(self.measurement.outputs)
+            self.problem((*at, "target"), f"{prediction.target!r} is not an output of "
+                         f"{self.measurement.name}", f"outputs: {outputs}")  # fmt: skip
+        names = {**self.names, **symbols_for(prediction.where)}
+        definitions = {}
+        for key, text in prediction.where.items():
+            value = self._parse(text, (*at, "where", key), names)
+            if value is not None:
+                definitions[names[key]] = value
+        expr = self._parse(prediction.expr, (*at, "expr"), names)
+        if expr is None:
+            return None
+        for _ in range(len(definitions) + 1):
+            expr = expr.xreplace(definitions)
+        for name in prediction.fit:
+            if name not in self.names:
+                self.problem((*at, "fit"), f"fit constant {name!r} is not declared under symbols")
+        free = {str(s) for s in expr.free_symbols} - set(prediction.fit)
+        for name in sorted(free - bound):
+            self.problem(
+                (*at, "expr"), f"symbol {name!r} is not bound",
+                "bind it by sweep:, measurement.params, a measurement output, where: or fit:",
+            )  # fmt: skip
+        return expr
+
+    def _tolerances(self, agreement: Any, at: tuple, bound: set[str]) -> dict[str, sp.Basic]:
+        tolerances = {}
+        for key in ("atol", "rtol", "slack"):
+            text = getattr(agreement, key, None)
+            if text is None:
+                continue
+            value = self._parse(text, (*at, key), self.names)
+            if value is None:
+                continue
+            for name in sorted({str(s) for s in value.free_symbols} - bound):
+                self.problem((*at, key), f"symbol {name!r} is not bound")
+            tolerances[key] = value
+        return tolerances
+
+    def _check_agreement_variable(self, agreement: Any, sweep: Mapping, at: tuple) -> None:
+        variable = getattr(agreement, "variable", None)
+        if variable is None:
+            return
+        path = (*at, "agreement", "variable") if at else ("agreement", "variable")
+        if variable not in sweep:
+            self.problem(path, f"{variable!r} is not swept", "the rule needs it under sweep:")
+        elif len(set(sweep[variable])) < 2 or min(sweep[variable]) <= 0:
+            self.problem(path, f"{variable!r} needs >= 2 distinct positive sweep values")
+
+    def _observes(self, violates: tuple[str, ...]) -> tuple[tuple[str, sp.Basic], ...]:
+        found = []
+        names = {**self.names, **self.outputs}
+        for i, hypothesis in enumerate(self.claim.hypotheses):
+            if hypothesis.observe is None or hypothesis.name in violates:
+                continue
+            value = self._parse(hypothesis.observe, ("hypotheses", i, "observe"), names, True)
+            if value is not None:
+                found.append((hypothesis.name, value))
+        return tuple(found)
+
+    def _check_requires(
+        self, points: list[dict], params: Mapping[str, Any], violates: tuple[str, ...], at: tuple
+    ) -> None:
+        for i, hypothesis in enumerate(self.claim.hypotheses):
+            if hypothesis.require is None or hypothesis.name in violates:
+                continue
+            path = ("hypotheses", i, "require")
+            condition = self._parse(hypothesis.require, path, self.names, True)
+            if condition is None:
+                continue
+            for point in points or [{}]:
+                values = {**self._param_values(params), **point}
+                missing = {str(s) for s in condition.free_symbols} - set(values)
+                if missing:
+                    self.problem(path, f"require uses unbound {', '.join(sorted(missing))}")
+                    break
+                if not _holds(condition, values):
+                    where = f" (in must-fail variant {'.'.join(map(str, at))})" if at else ""
+                    self.problem(
+                        path, f"{hypothesis.require!r} fails at {_show(point)}{where}",
+                        "change the sweep, or list the hypothesis under the variant's violates:",
+                    )  # fmt: skip
+                    break
+
+    def _check_domains(self, points: list[dict], params: Mapping[str, Any], at: tuple) -> None:
+        values_seen: dict[str, set[float]] = {}
+        for point in points or [{}]:
+            for key, value in {**self._param_values(params), **point}.items():
+                values_seen.setdefault(key, set()).add(value)
+        for name, symbol in self.claim.symbols.items():
+            test = _DOMAINS[symbol.domain]
+            for value in sorted(values_seen.get(name, ())):
+                if not test(value):
+                    self.problem((*at, name) if name in self.claim.sweep else ("symbols", name),
+                                 f"value {value!r} is outside the domain {symbol.domain}")  # fmt: skip
+                    break
+
+    def _param_values(self, params: Mapping[str, Any]) -> dict[str, float]:
+        fields = self.measurement.params.model_fields
+        defaults = {k: f.default for k, f in fields.items() if _is_number(f.default)}
+        merged = {**defaults, **_input_defaults(self.measurement), **params}
+        return {k: float(v) for k, v in merged.items() if _is_number(v)}
+
+    def _parse(
+        self, text: str, path: tuple, names: Mapping[str, sp.Basic], compare: bool = False
+    ) -> sp.Basic | None:
+        try:
+            return parse_expr(text, names, allow_compare=compare)
+        except ExprError as exc:
+            self.problem(path, f"{exc.message}" + (f" (column {exc.column} of {text!r})"
+                         if exc.column else ""), exc.hint)  # fmt: skip
+            return None
+
+
+def _grid(sweep: Mapping[str, list[float]]) -> list[dict[str, float]]:
+    if not sweep:
+        return [{}]
+    keys = list(sweep)
+    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*sweep.values())]
+
+
+def _input_defaults(measurement: Measurement) -> dict[str, Any]:
+    signature = inspect.signature(measurement.fn)
+    return {
+        name: p.default
+        for name, p in signature.parameters.items()
+        if name in measurement.inputs and p.default is not inspect.Parameter.empty
+    }
+
+
+def _holds(condition: sp.Basic, values: Mapping[str, float]) -> bool:
+    symbols = sorted(condition.free_symbols, key=str)
+    function = compile_expr(condition, symbols, numpy_backend())
+    with np.errstate(all="ignore"):
+        return bool(np.all(function(*(np.float64(values[str(s)]) for s in symbols))))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _show(point: Mapping[str, float]) -> str:
+    return ", ".join(f"{k}={v:g}" for k, v in point.items()) or "the fixed parameters"

@@ -1,0 +1,282 @@
+"""One claim end to end: measure over sweep x seeds, check hypotheses, decide, try the variants.
+
+The measurement is jitted once per distinct static params and vmapped over
+seeds and sweep points. Measured arrays are kept by (params, inputs), so a
+must-fail variant that changes only the prediction, the agreement or the
+sweep re-uses them and costs no measurement. Predictions are compiled from
+SymPy through the table in `checker.compile` and evaluated in float64.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+import traceback
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
+
+import lazy_loader as lazy
+import numpy as np
+import pydantic
+import sympy as sp
+
+from checker.agree import Point, Verdict, decide
+from checker.compile import compile_expr, jax_backend, numpy_backend
+from checker.measure.registry import Measurement
+from checker.plan import Check, Plan
+
+jax = lazy.load("jax")
+
+__all__ = ["ClaimResult", "VariantResult", "run_plan"]
+
+Outcome = Literal["verified", "disagrees", "toothless", "inconclusive", "error"]
+
+
+class MeasurementFailure(Exception):
+    """The measurement raised, or produced something unusable (NaN, wrong outputs)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class VariantResult:
+    name: str
+    verdict: Literal["disagrees", "agrees", "inconclusive", "error"]
+    agreement: Verdict | None
+    reason: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class ClaimResult:
+    id: str
+    path: str
+    verdict: Outcome
+    agreement: Verdict | None
+    must_fail: tuple[VariantResult, ...]
+    seconds: float
+    reason: str = ""
+    seed: int = 0
+
+
+def run_plan(plan: Plan, seed: int = 0) -> ClaimResult:
+    """Run one claim and its must-fail variants; never raises for a faulty measurement."""
+    started = time.perf_counter()
+    runner = _ClaimRunner(plan, seed)
+    try:
+        main = runner.evaluate(plan.check)
+        variants = tuple(runner.variant(v) for v in plan.variants) if main.verdict == "agrees" else ()
+    except Exception as exc:  # noqa: BLE001 - any failure of one claim is that claim's error
+        reason = _reason(exc)
+        return _result(plan, "error", None, (), started, reason, seed)
+    if main.verdict == "error":
+        return _result(plan, "error", None, (), started, main.reason, seed)
+    if main.verdict == "inconclusive":
+        return _result(plan, "inconclusive", main.agreement, (), started, main.reason, seed)
+    if main.verdict == "disagrees":
+        return _result(plan, "disagrees", main.agreement, (), started, "", seed)
+    return _result(plan, _overall(variants), main.agreement, variants, started, "", seed)
+
+
+def _overall(variants: Sequence[VariantResult]) -> Outcome:
+    kinds = {v.verdict for v in variants}
+    if "error" in kinds:
+        return "error"
+    if "agrees" in kinds:
+        return "toothless"
+    if "inconclusive" in kinds:
+        return "inconclusive"
+    return "verified"
+
+
+def _result(plan, verdict, agreement, variants, started, reason, seed) -> ClaimResult:  # noqa: ANN001
+    return ClaimResult(
+        id=plan.claim.id,
+        path=str(plan.claim_file.path),
+        verdict=verdict,
+        agreement=agreement,
+        must_fail=tuple(variants),
+        seconds=time.perf_counter() - started,
+        reason=reason,
+        seed=seed,
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, MeasurementFailure):
+        return str(exc)
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" ({frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})" if frame else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+# --------------------------------------------------------------------------- one claim
+
+
+@dataclasses.dataclass(frozen=True)
+class _Evaluation:
+    verdict: Literal["agrees", "disagrees", "inconclusive", "error"]
+    agreement: Verdict | None
+    reason: str = ""
+
+
+class _ClaimRunner:
+    def __init__(self, plan: Plan, seed: int) -> None:
+        self.plan = plan
+        self.measurement = plan.measurement
+        self.x64 = plan.claim.x64
+        self.keys = _seed_keys(plan.claim.id, seed, plan.claim.measurement.seeds)
+        self.measured: dict[tuple, dict[str, np.ndarray]] = {}
+
+    def variant(self, check: Check) -> VariantResult:
+        try:
+            evaluation = self.evaluate(check)
+        except Exception as exc:  # noqa: BLE001 - reported as this variant's error
+            return VariantResult(check.name, "error", None, _reason(exc))
+        verdict = {"agrees": "agrees", "disagrees": "disagrees"}.get(evaluation.verdict)
+        return VariantResult(check.name, verdict or evaluation.verdict, evaluation.agreement,
+                             evaluation.reason)  # fmt: skip
+
+    def evaluate(self, check: Check) -> _Evaluation:
+        outputs = self.measure(check)
+        values = [self._values(check, p, o) for p, o in zip(check.sweep, outputs, strict=True)]
+        failed = _failed_observation(check, values)
+        if failed:
+            return _Evaluation("inconclusive", None, failed)
+        target = self.plan.claim.prediction.target
+        points = [
+            self._point(check, p, v, o[target])
+            for p, v, o in zip(check.sweep, values, outputs, strict=True)
+        ]
+        verdict = decide(check.agreement, points, [str(s) for s in check.fit])
+        if not np.isfinite(verdict.figure) and verdict.details.get("reason"):
+            return _Evaluation("disagrees", verdict, verdict.details["reason"])
+        return _Evaluation("agrees" if verdict.holds else "disagrees", verdict)
+
+    # ----------------------------------------------------------------- measuring
+
+    def measure(self, check: Check) -> list[dict[str, np.ndarray]]:
+        """Measured outputs at every sweep point, (seeds, ...) each; re-used across checks."""
+        m = self.measurement
+        wanted: dict[tuple, tuple[pydantic.BaseModel, dict[str, float]]] = {}
+        for point in check.sweep:
+            params, inputs = check.params_at(m, point), check.inputs_at(m, point)
+            key = (params, tuple(sorted(inputs.items())))
+            if key not in self.measured:
+                wanted[key] = (params, inputs)
+        by_params: dict[pydantic.BaseModel, list[tuple]] = {}
+        for key, (params, _) in wanted.items():
+            by_params.setdefault(params, []).append(key)
+        for params, keys in by_params.items():
+            inputs = [wanted[k][1] for k in keys]
+            for key, outputs in zip(keys, self._run(params, inputs), strict=True):
+                self.measured[key] = outputs
+        return [
+            self.measured[(check.params_at(m, p), tuple(sorted(check.inputs_at(m, p).items())))]
+            for p in check.sweep
+        ]
+
+    def _run(self, params: pydantic.BaseModel, inputs: list[dict[str, float]]) -> list[dict]:
+        m = self.measurement
+        with jax.enable_x64(self.x64):
+            batched = _batched(m, params, self.x64)
+            dtype = np.float64 if self.x64 else np.float32
+            stacked = {k: np.asarray([i[k] for i in inputs], dtype) for k in m.inputs}
+            try:
+                raw = batched(self.keys, stacked)
+                raw = {k: np.asarray(v, np.float64) for k, v in dict(raw).items()}
+            except Exception as exc:
+                raise MeasurementFailure(f"measurement {m.name} raised {_reason(exc)}") from exc
+        _check_outputs(m, raw, params, inputs)
+        return [{k: v[i] for k, v in raw.items()} for i in range(len(inputs))]
+
+    # ----------------------------------------------------------------- predicting
+
+    def _point(
+        self, check: Check, point: Mapping[str, float], values: dict, target: np.ndarray
+    ) -> Point:
+        predict = _prediction_at(check, values)
+        predicted = np.asarray(predict(()) if not check.fit else predict([1.0] * len(check.fit)))
+        if not np.all(np.isfinite(predicted)):
+            raise MeasurementFailure(
+                f"check {check.name!r}: the prediction is not finite at {_show(point)}"
+            )
+        tolerances = {k: _evaluate(e, values) for k, e in check.tolerances.items()}
+        return Point(dict(point), target, predict, tolerances)
+
+    def _values(self, check: Check, point: Mapping[str, float], outputs: dict) -> dict[str, Any]:
+        m = self.measurement
+        params = check.params_at(m, point).model_dump()
+        numbers = {k: float(v) for k, v in params.items() if _is_number(v)}
+        return {**numbers, **check.inputs_at(m, point), **point, **outputs}
+
+
+def _prediction_at(check: Check, values: Mapping[str, Any]) -> Callable[[Sequence[float]], Any]:
+    """prediction(constants) at one point, compiled once per check and evaluated in float64."""
+    symbols = sorted(check.prediction.free_symbols - set(check.fit), key=str)
+    function = _compiled(check.prediction, tuple(symbols), check.fit)
+    arguments = [np.asarray(values[str(s)], np.float64) for s in symbols]
+
+    def predict(constants: Sequence[float]) -> np.ndarray:
+        with jax.enable_x64(True):
+            return np.asarray(function(*arguments, *map(np.float64, constants)))
+
+    return predict
+
+
+@functools.cache
+def _compiled(expr: sp.Basic, symbols: tuple[sp.Symbol, ...], fit: tuple[sp.Symbol, ...]):  # noqa: ANN202
+    return jax.jit(compile_expr(expr, [*symbols, *fit], jax_backend()))
+
+
+@functools.cache
+def _batched(m: Measurement, params: pydantic.BaseModel, x64: bool) -> Callable:
+    """jit(vmap over points of vmap over seeds): one compile per distinct static params."""
+
+    def one(key: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+        return dict(m.fn(key, params, **inputs))
+
+    over_seeds = jax.vmap(one, in_axes=(0, None))
+    return jax.jit(jax.vmap(over_seeds, in_axes=(None, 0)))
+
+
+def _seed_keys(claim_id: str, seed: int, count: int) -> Any:
+    """Per-seed keys: the master seed folded with a stable hash of the claim id."""
+    with jax.enable_x64(False):
+        master = jax.random.fold_in(jax.random.PRNGKey(seed), zlib.crc32(claim_id.encode()))
+        return jax.random.split(master, count)
+
+
+def _check_outputs(m: Measurement, raw: dict, params: Any, inputs: list[dict]) -> None:
+    missing = [k for k in m.outputs if k not in raw]
+    if missing:
+        raise MeasurementFailure(f"measurement {m.name} did not return {', '.join(missing)}")
+    for name, value in raw.items():
+        bad = ~np.isfinite(value)
+        if bad.any():
+            i = int(np.argwhere(bad.reshape(len(inputs), -1).any(axis=1))[0][0])
+            raise MeasurementFailure(
+                f"measurement {m.name} returned non-finite {name!r} at {_show(inputs[i])}"
+            )
+
+
+def _failed_observation(check: Check, values: list[dict]) -> str:
+    for name, condition in check.observes:
+        for point, bound in zip(check.sweep, values, strict=True):
+            if not np.all(_evaluate(condition, bound)):
+                return f"hypothesis {name!r} ({condition}) did not hold at {_show(point)}"
+    return ""
+
+
+def _evaluate(expr: sp.Basic, values: Mapping[str, Any]) -> np.ndarray:
+    symbols = sorted(expr.free_symbols, key=str)
+    function = compile_expr(expr, symbols, numpy_backend())
+    with np.errstate(all="ignore"):
+        return np.asarray(function(*(np.asarray(values[str(s)], np.float64) for s in symbols)))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _show(point: Mapping[str, float]) -> str:
+    return ", ".join(f"{k}={v:g}" for k, v in point.items()) or "the only point"
