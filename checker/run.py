@@ -57,6 +57,11 @@ class ClaimResult:
     reason: str = ""
     seed: int = 0
 
+    @property
+    def rerun(self) -> str:
+        """The command that reproduces this result."""
+        return f"checker verify {self.path} --select '{self.id}' --seed {self.seed}"
+
 
 def run_plan(plan: Plan, seed: int = 0) -> ClaimResult:
     """Run one claim and its must-fail variants; never raises for a faulty measurement."""

@@ -71,7 +71,7 @@ class _Model(BaseModel):
 class Source(_Model):
     title: str = Field(min_length=1)
     authors: list[str] = Field(min_length=1)
-    year: int = Field(ge=1900, le=2100)
+    year: int = Field(ge=1600, le=2100)
     arxiv: str | None = Field(None, pattern=r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")
     where: str = Field(min_length=1, description="equation, theorem or section of the claim")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import sys
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -137,9 +138,11 @@ def load_plugins(folder: Path | None = None) -> list[str]:
     """Import the modules listed in `[tool.checker] plugins` of `folder/pyproject.toml`.
 
     Only modules named in configuration the user controls are imported; claim
-    files cannot add to this list.
+    files cannot add to this list. The folder goes on `sys.path`, so a plugin
+    can be a plain module beside the pyproject.toml.
     """
-    path = (folder or Path.cwd()) / "pyproject.toml"
+    folder = (folder or Path.cwd()).resolve()
+    path = folder / "pyproject.toml"
     if not path.is_file():
         return []
     try:
@@ -149,6 +152,8 @@ def load_plugins(folder: Path | None = None) -> list[str]:
     plugins = config.get("tool", {}).get("checker", {}).get("plugins", [])
     if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
         raise MeasurementError(f"{path}: [tool.checker] plugins must be a list of module names")
+    if plugins and str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
     for module in plugins:
         try:
             importlib.import_module(module)

@@ -1,0 +1,154 @@
+"""`checker`: thin command line over the library. Parses arguments, calls, prints, exits.
+
+Exit codes: 0 every selected claim verified; 1 any claim not verified (or none
+ran); 2 usage errors and invalid claim files. A user's mistake never shows a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from checker.measure.registry import MeasurementError, load_plugins
+from checker.spec import ClaimFileError
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    console = Console(stderr=False, highlight=False)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        load_plugins(Path.cwd())
+        return args.command(args, console, errors)
+    except (MeasurementError, ClaimFileError) as exc:
+        errors.print(f"[bold red]error[/] {exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        errors.print("[yellow]interrupted[/]")
+        return 130
+    except Exception as exc:
+        if os.environ.get("CHECKER_DEBUG"):
+            raise
+        errors.print(f"[bold red]internal error[/] {type(exc).__name__}: {exc}")
+        errors.print("  this is a bug in checker; CHECKER_DEBUG=1 shows the traceback")
+        return EXIT_USAGE
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="checker",
+        description="Check the quantitative claims of ML-theory papers against JAX measurements.",
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    lint = commands.add_parser("lint", help="validate claim files without running anything")
+    lint.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    lint.set_defaults(command=_lint)
+
+    verify = commands.add_parser("verify", help="run claims and report their verdicts")
+    verify.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    verify.add_argument("--select", metavar="GLOB", help="only claims whose id matches GLOB")
+    verify.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR")
+    verify.add_argument("--seed", type=int, default=0, metavar="N", help="master seed (default 0)")
+    verify.set_defaults(command=_verify)
+
+    listing = commands.add_parser("list", help="list claims: id, paper, rule (runs nothing)")
+    listing.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    listing.set_defaults(command=_list)
+    return parser
+
+
+def _lint(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from checker.report import print_problems
+    from checker.verify import lint
+
+    library = lint(args.paths)
+    if library.problems:
+        print_problems(library.problems, errors)
+        errors.print(f"{len(library.problems)} problem(s) in {library.files} file(s)")
+        return EXIT_USAGE
+    console.print(f"[green]ok[/] {len(library.plans)} claim(s) valid")
+    return EXIT_OK
+
+
+def _list(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from rich.table import Table
+
+    from checker.report import print_problems
+    from checker.spec import ClaimFile, claim_files, validate_file
+
+    table = Table("id", "paper", "rule", "title")
+    problems: list[ClaimFileError] = []
+    for path in claim_files(list(args.paths)):
+        result = validate_file(path)
+        if isinstance(result, ClaimFile):
+            claim = result.claim
+            table.add_row(claim.id, f"{claim.source.authors[0]} {claim.source.year}",
+                          claim.agreement.rule, claim.title)  # fmt: skip
+        else:
+            problems.extend(result)
+    console.print(table)
+    print_problems(problems, errors)
+    return EXIT_USAGE if problems else EXIT_OK
+
+
+def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from checker.report import print_problems, print_results, report_dict, write_json_report
+    from checker.verify import lint, select, verify
+
+    library = lint(args.paths)
+    if library.problems:
+        print_problems(library.problems, errors)
+        errors.print(f"{len(library.problems)} problem(s); nothing was run")
+        return EXIT_USAGE
+    plans = select(library.plans, args.select)
+    if not plans:
+        errors.print(f"no claim matches --select {args.select!r}")
+        return EXIT_FAILED
+    started = time.perf_counter()
+    with _progress(console) as progress:
+        task = progress.add_task("starting", total=len(plans))
+        results = verify(
+            plans,
+            seed=args.seed,
+            on_start=lambda plan: progress.update(task, description=plan.claim.id),
+            on_done=lambda result: progress.advance(task),
+        )
+    print_results(results, console)
+    by_id = {plan.claim.id: plan for plan in plans}
+    report = report_dict(results, by_id, args.seed, time.perf_counter() - started)
+    path = write_json_report(report, args.report_dir)
+    summary = report["summary"]
+    console.print(
+        f"{summary['verified']}/{summary['total']} verified from {summary['papers']} paper(s) "
+        f"in {summary['seconds']:.1f} s; report: {path}"
+    )
+    return EXIT_OK if summary["ok"] else EXIT_FAILED
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""report.json: every claim's verdict, figures, must-fail results, timing, source, environment.
+
+Written atomically (a temporary file in the same folder, then a rename), so a
+reader never sees half a report and an interrupted run never destroys the last
+good one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import platform
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from checker.agree import Verdict
+from checker.plan import Plan
+from checker.run import ClaimResult
+
+__all__ = ["report_dict", "versions", "write_json_report"]
+
+_PACKAGES = ("checker", "jax", "jaxlib", "numpy", "scipy", "sympy", "pydantic", "optax")
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def report_dict(
+    results: Sequence[ClaimResult], plans: dict[str, Plan], seed: int, seconds: float
+) -> dict[str, Any]:
+    counts = Counter(r.verdict for r in results)
+    papers = {plans[r.id].claim.paper for r in results if r.id in plans}
+    return {
+        "claims": [_claim(r, plans.get(r.id)) for r in results],
+        "summary": {
+            "total": len(results),
+            **{v: counts.get(v, 0) for v in _VERDICTS},
+            "papers": len(papers),
+            "seconds": round(seconds, 3),
+            "ok": bool(results) and counts.get("verified", 0) == len(results),
+        },
+        "environment": {
+            "versions": versions(),
+            "seed": seed,
+            "platform": platform.platform(),
+            "argv": sys.argv[1:],
+        },
+    }
+
+
+_VERDICTS = ("verified", "disagrees", "toothless", "inconclusive", "error")
+
+
+def _claim(result: ClaimResult, plan: Plan | None) -> dict[str, Any]:
+    claim = plan.claim if plan else None
+    return {
+        "id": result.id,
+        "title": claim.title if claim else "",
+        "path": result.path,
+        "verdict": result.verdict,
+        "reason": result.reason,
+        "rule": claim.agreement.rule if claim else "",
+        "prediction": claim.prediction.expr if claim else "",
+        "agreement": _verdict(result.agreement),
+        "must_fail": [
+            {"name": v.name, "verdict": v.verdict, "agreement": _verdict(v.agreement),
+             "reason": v.reason}
+            for v in result.must_fail
+        ],  # fmt: skip
+        "seconds": round(result.seconds, 3),
+        "seed": result.seed,
+        "rerun": result.rerun,
+        "source": claim.source.model_dump() if claim else {},
+    }
+
+
+def _verdict(verdict: Verdict | None) -> dict[str, Any] | None:
+    if verdict is None:
+        return None
+    return _plain(dataclasses.asdict(verdict))
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe: NumPy scalars to floats, non-finite floats to strings ("inf")."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+def write_json_report(report: dict[str, Any], folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "report.json"
+    atomic_write(path, json.dumps(report, indent=2, sort_keys=False) + "\n")
+    return path
+
+
+def atomic_write(path: Path, text: str) -> None:
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,94 @@
+"""Many claims: find the files, validate and plan every one, then run the selection.
+
+The library entry points behind `checker lint` and `checker verify`; the CLI
+only parses arguments and prints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from checker.plan import Plan, plan_claim
+from checker.run import ClaimResult, run_plan
+from checker.spec import ClaimFile, ClaimFileError, claim_files, validate_file
+
+__all__ = ["Library", "lint", "verify"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Library:
+    """The plans that are runnable and the problems of those that are not."""
+
+    plans: tuple[Plan, ...]
+    problems: tuple[ClaimFileError, ...]
+    files: int
+
+
+def lint(paths: Sequence[Path]) -> Library:
+    """Validate and plan every claim under `paths` without running anything."""
+    problems: list[ClaimFileError] = []
+    files = claim_files(list(paths))
+    for path in paths:
+        if not path.exists():
+            problems.append(ClaimFileError(str(path), "no such file or directory"))
+    valid: list[ClaimFile] = []
+    for file in files:
+        result = validate_file(file)
+        if isinstance(result, list):
+            problems.extend(result)
+        else:
+            valid.append(result)
+    problems.extend(_duplicate_ids(valid))
+    plans = []
+    for claim_file in valid:
+        plan = plan_claim(claim_file)
+        if isinstance(plan, list):
+            problems.extend(plan)
+        else:
+            plans.append(plan)
+    if not files and not problems:
+        problems.append(ClaimFileError(", ".join(map(str, paths)), "no claim files (*.yaml) found"))
+    return Library(tuple(plans), tuple(problems), len(files))
+
+
+def _duplicate_ids(files: Sequence[ClaimFile]) -> list[ClaimFileError]:
+    first: dict[str, ClaimFile] = {}
+    problems = []
+    for claim_file in files:
+        claim_id = claim_file.claim.id
+        if claim_id in first:
+            problems.append(ClaimFileError(
+                claim_file.where("id"), f"id: duplicate claim id {claim_id!r}",
+                f"also used by {first[claim_id].path}; ids must be unique",
+            ))  # fmt: skip
+        else:
+            first[claim_id] = claim_file
+    return problems
+
+
+def select(plans: Sequence[Plan], pattern: str | None) -> list[Plan]:
+    """Plans whose id matches the glob (all when no pattern is given)."""
+    if pattern is None:
+        return list(plans)
+    return [p for p in plans if fnmatch.fnmatchcase(p.claim.id, pattern)]
+
+
+def verify(
+    plans: Sequence[Plan],
+    seed: int = 0,
+    on_start: Callable[[Plan], None] | None = None,
+    on_done: Callable[[ClaimResult], None] | None = None,
+) -> list[ClaimResult]:
+    """Run every plan; one claim's failure never stops the others."""
+    results = []
+    for plan in plans:
+        if on_start:
+            on_start(plan)
+        result = run_plan(plan, seed)
+        results.append(result)
+        if on_done:
+            on_done(result)
+    return results

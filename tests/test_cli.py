@@ -1,0 +1,126 @@
+"""The command line on a real claims folder: exit codes, report.json, and the trust boundary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from checker.cli import main
+from tests.conftest import TOY_CLAIM, write_claim
+
+
+def test_verified_claim_exits_0_and_writes_report(project: Path, capsys) -> None:
+    write_claim(project, "claims/toy/mean.yaml", TOY_CLAIM)
+    assert main(["verify", "claims", "--report-dir", "out", "--seed", "3"]) == 0
+    report = json.loads((project / "out" / "report.json").read_text())
+    (claim,) = report["claims"]
+    assert claim["id"] == "toy/gaussian-mean"
+    assert claim["verdict"] == "verified"
+    assert claim["agreement"]["holds"] is True
+    assert claim["must_fail"] == [
+        {"name": "biased", "verdict": "disagrees", "agreement": claim["must_fail"][0]["agreement"],
+         "reason": ""}
+    ]
+    assert claim["must_fail"][0]["agreement"]["holds"] is False
+    assert claim["source"]["where"] == "Sec. 1"
+    assert report["summary"] == report["summary"] | {"total": 1, "verified": 1, "ok": True}
+    assert report["environment"]["seed"] == 3
+    assert "jax" in report["environment"]["versions"]
+    assert "verified" in capsys.readouterr().out
+
+
+def test_wrong_prediction_exits_1(project: Path) -> None:
+    write_claim(project, "claims/toy/mean.yaml", TOY_CLAIM.replace("expr: mu\n", "expr: mu*1.2 + 0.3\n"))
+    assert main(["verify", "claims", "--report-dir", "out"]) == 1
+    report = json.loads((project / "out" / "report.json").read_text())
+    assert report["claims"][0]["verdict"] == "disagrees"
+    assert report["summary"]["ok"] is False
+
+
+def test_toothless_claim_exits_1(project: Path) -> None:
+    toothless = TOY_CLAIM.replace("expr: mu + 0.2", "expr: mu + 0.0001")
+    write_claim(project, "claims/toy/mean.yaml", toothless)
+    assert main(["verify", "claims", "--report-dir", "out"]) == 1
+    report = json.loads((project / "out" / "report.json").read_text())
+    assert report["claims"][0]["verdict"] == "toothless"
+    assert report["claims"][0]["must_fail"][0]["verdict"] == "agrees"
+
+
+def test_failed_observation_is_inconclusive(project: Path) -> None:
+    write_claim(project, "claims/toy/mean.yaml", TOY_CLAIM.replace("2*sigma", "0.5*sigma"))
+    assert main(["verify", "claims", "--report-dir", "out"]) == 1
+    claim = json.loads((project / "out" / "report.json").read_text())["claims"][0]
+    assert claim["verdict"] == "inconclusive"
+    assert "spread" in claim["reason"]
+
+
+@pytest.mark.parametrize("fail", ["raise", "nan"])
+def test_faulty_measurement_is_error_and_others_still_run(project: Path, fail: str) -> None:
+    write_claim(project, "claims/toy/mean.yaml", TOY_CLAIM)
+    broken = TOY_CLAIM.replace("toy/gaussian-mean", "toy/broken").replace(
+        "samples: 4096", f"samples: 64, fail: {fail}"
+    )
+    write_claim(project, "claims/toy/broken.yaml", broken)
+    assert main(["verify", "claims", "--report-dir", "out"]) == 1
+    claims = {c["id"]: c for c in json.loads((project / "out/report.json").read_text())["claims"]}
+    assert claims["toy/broken"]["verdict"] == "error"
+    assert ("told to fail" if fail == "raise" else "non-finite") in claims["toy/broken"]["reason"]
+    assert claims["toy/gaussian-mean"]["verdict"] == "verified"
+
+
+def test_select_runs_only_matching_claims(project: Path) -> None:
+    write_claim(project, "claims/toy/mean.yaml", TOY_CLAIM)
+    other = TOY_CLAIM.replace("toy/gaussian-mean", "other/claim")
+    write_claim(project, "claims/other/claim.yaml", other)
+    assert main(["verify", "claims", "--select", "other/*", "--report-dir", "out"]) == 0
+    ids = [c["id"] for c in json.loads((project / "out/report.json").read_text())["claims"]]
+    assert ids == ["other/claim"]
+    assert main(["verify", "claims", "--select", "nothing/*", "--report-dir", "out"]) == 1
+
+
+def test_invalid_claim_exits_2_with_location(project: Path, capsys) -> None:
+    write_claim(project, "claims/toy/mean.yaml", TOY_CLAIM.replace("seeds: 16", "seedz: 16"))
+    assert main(["verify", "claims", "--report-dir", "out"]) == 2
+    err = capsys.readouterr().err
+    assert "claims/toy/mean.yaml:25:3:" in err
+    assert "did you mean 'seeds'" in err
+    assert not (project / "out" / "report.json").exists()
+
+
+def test_lint_clean_and_unknown_names(project: Path, capsys) -> None:
+    write_claim(project, "claims/toy/mean.yaml", TOY_CLAIM)
+    assert main(["lint", "claims"]) == 0
+    write_claim(project, "claims/toy/bad.yaml", TOY_CLAIM.replace("toy/gaussian-mean", "toy/bad")
+                .replace("name: toy.gaussian_mean", "name: toy.gausian_mean"))
+    assert main(["lint", "claims"]) == 2
+    assert "did you mean 'toy.gaussian_mean'" in capsys.readouterr().err
+
+
+def test_lint_rejects_duplicate_ids(project: Path, capsys) -> None:
+    write_claim(project, "claims/a.yaml", TOY_CLAIM)
+    write_claim(project, "claims/b.yaml", TOY_CLAIM)
+    assert main(["lint", "claims"]) == 2
+    assert "duplicate claim id 'toy/gaussian-mean'" in capsys.readouterr().err
+
+
+def test_code_injection_is_rejected_and_nothing_runs(project: Path, capsys) -> None:
+    payload = "__import__('os').system('touch pwned')"
+    write_claim(project, "claims/toy/mean.yaml", TOY_CLAIM.replace("expr: mu\n", f'expr: "{payload}"\n'))
+    assert main(["lint", "claims"]) == 2
+    assert main(["verify", "claims"]) == 2
+    err = capsys.readouterr().err
+    assert "claims/toy/mean.yaml:20:" in err and "not allowed" in err
+    assert not (project / "pwned").exists()
+
+
+def test_missing_path_is_a_usage_error(project: Path, capsys) -> None:
+    assert main(["lint", "no-such-folder"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_list_shows_claims_without_running(project: Path, capsys) -> None:
+    write_claim(project, "claims/toy/mean.yaml", TOY_CLAIM)
+    assert main(["list", "claims"]) == 0
+    assert "toy/gaussian-mean" in capsys.readouterr().out
