@@ -1,1 +1,37 @@
-"""checker: hold the closed-form claims of ML-theory papers against JAX measurements."""
+"""checker: hold the closed-form claims of ML-theory papers against JAX measurements.
+
+The public surface is small and stable; everything else may be refactored:
+
+- `checker.measurement`: register a per-seed JAX measurement;
+- `checker.load_claim`, `checker.load_claims`: read and validate claim files;
+- `checker.lint`, `checker.verify`: the library forms of the two commands.
+
+Importing `checker` loads neither JAX nor SymPy; the names that need them are
+imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from checker.measure.registry import measurement
+from checker.spec import Claim, ClaimFileError, load_claim, load_claims
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "ClaimResult": "checker.run",
+    "InvalidClaims": "checker.verify",
+    "lint": "checker.verify",
+    "verify": "checker.verify",
+}
+
+__all__ = sorted(["Claim", "ClaimFileError", "load_claim", "load_claims", "measurement", *_LAZY])
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'checker' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

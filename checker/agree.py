@@ -141,17 +141,27 @@ def _scaling(rule: spec.Scaling, points: list[Point], fit: tuple[str, ...]) -> V
 
 
 def _bound(rule: spec.Bound, points: list[Point], fit: tuple[str, ...]) -> Verdict:
+    """Every seed on the right side; with `tight`, the bound also reached somewhere.
+
+    Tightness is the largest ratio of seed-mean measurement to seed-mean bound
+    (its inverse for a lower bound). A bound is a true statement however loose;
+    `tight` turns "and the constant is sharp" into something the check can fail.
+    """
     sign = 1.0 if rule.side == "upper" else -1.0
-    worst, worst_point = -math.inf, None
+    worst, worst_point, tightness = -math.inf, None, -math.inf
     for point in points:
-        excess = sign * (point.measured - point.prediction()) - point.tolerance("slack")
+        predicted = point.prediction()
+        excess = sign * (point.measured - predicted) - point.tolerance("slack")
         if excess.max() > worst:
             worst, worst_point = float(excess.max()), point
+        ratio = _ratio(point.measured.mean(axis=0), predicted.mean(axis=0))
+        tightness = max(tightness, float((ratio if sign > 0 else 1.0 / ratio).max()))
     label = "max(measured-bound)" if rule.side == "upper" else "max(bound-measured)"
-    return Verdict(
-        "bound", worst <= 0.0, worst, 0.0, label,
-        details={"side": rule.side, "at": _at(worst_point)},
-    )  # fmt: skip
+    details = {"side": rule.side, "at": _at(worst_point), "tightness": tightness}
+    if rule.tight is not None and worst <= 0.0:
+        return Verdict("bound", tightness >= rule.tight, tightness, rule.tight, "tightness",
+                       ">=", details)  # fmt: skip
+    return Verdict("bound", worst <= 0.0, worst, 0.0, label, details=details)
 
 
 def _fit(rule: spec.Fit, points: list[Point], fit: tuple[str, ...]) -> Verdict:

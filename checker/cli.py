@@ -107,7 +107,7 @@ def _list(args: argparse.Namespace, console: Console, errors: Console) -> int:
 
 def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
     from checker.report import print_problems, print_results, report_dict, write_json_report
-    from checker.verify import lint, select, verify
+    from checker.verify import lint, run_plans, select
 
     library = lint(args.paths)
     if library.problems:
@@ -121,7 +121,7 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
     started = time.perf_counter()
     with _progress(console) as progress:
         task = progress.add_task("starting", total=len(plans))
-        results = verify(
+        results = run_plans(
             plans,
             seed=args.seed,
             on_start=lambda plan: progress.update(task, description=plan.claim.id),

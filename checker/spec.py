@@ -146,6 +146,9 @@ class Bound(_Model):
     rule: Literal["bound"]
     side: Literal["upper", "lower"]
     slack: Expr = "0"
+    tight: float | None = Field(
+        None, gt=0, le=1, description="the bound must also be reached to this fraction somewhere"
+    )
 
 
 class Fit(_Model):

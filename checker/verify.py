@@ -15,7 +15,17 @@ from checker.plan import Plan, plan_claim
 from checker.run import ClaimResult, run_plan
 from checker.spec import ClaimFile, ClaimFileError, claim_files, validate_file
 
-__all__ = ["Library", "lint", "verify"]
+__all__ = ["InvalidClaims", "Library", "lint", "run_plans", "select", "verify"]
+
+
+class InvalidClaims(Exception):
+    """Some claim files cannot be run; `problems` names each file, line and field."""
+
+    def __init__(self, problems: Sequence[ClaimFileError]) -> None:
+        self.problems = tuple(problems)
+        lines = [str(p) for p in problems[:10]]
+        more = len(problems) - len(lines)
+        super().__init__("\n".join(lines) + (f"\n... and {more} more" if more > 0 else ""))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +86,7 @@ def select(plans: Sequence[Plan], pattern: str | None) -> list[Plan]:
     return [p for p in plans if fnmatch.fnmatchcase(p.claim.id, pattern)]
 
 
-def verify(
+def run_plans(
     plans: Sequence[Plan],
     seed: int = 0,
     on_start: Callable[[Plan], None] | None = None,
@@ -92,3 +102,13 @@ def verify(
         if on_done:
             on_done(result)
     return results
+
+
+def verify(
+    paths: Sequence[Path | str], *, select_glob: str | None = None, seed: int = 0
+) -> list[ClaimResult]:
+    """Lint, then run every claim under `paths` (the library form of `checker verify`)."""
+    library = lint([Path(p) for p in paths])
+    if library.problems:
+        raise InvalidClaims(library.problems)
+    return run_plans(select(library.plans, select_glob), seed=seed)
