@@ -15,8 +15,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from checker.measure.registry import measurement
-from checker.spec import Claim, ClaimFileError, load_claim, load_claims
+from checker.measure.registry import measurement as measurement
+from checker.spec import Claim as Claim
+from checker.spec import ClaimFileError as ClaimFileError
+from checker.spec import load_claim as load_claim
+from checker.spec import load_claims as load_claims
 
 __version__ = "0.1.0"
 
@@ -27,7 +30,17 @@ _LAZY = {
     "verify": "checker.verify",
 }
 
-__all__ = sorted(["Claim", "ClaimFileError", "load_claim", "load_claims", "measurement", *_LAZY])
+__all__ = [  # noqa: RUF022 - sorted by hand, eager names first
+    "Claim",
+    "ClaimFileError",
+    "load_claim",
+    "load_claims",
+    "measurement",
+    "ClaimResult",
+    "InvalidClaims",
+    "lint",
+    "verify",
+]
 
 
 def __getattr__(name: str) -> Any:

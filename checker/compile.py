@@ -20,7 +20,7 @@ import sympy as sp
 
 jax = lazy.load("jax")
 
-__all__ = ["CompileError", "Backend", "compile_expr", "jax_backend", "numpy_backend"]
+__all__ = ["Backend", "CompileError", "compile_expr", "jax_backend", "numpy_backend"]
 
 
 class CompileError(ValueError):
@@ -116,9 +116,7 @@ _FOLDS: dict[type[sp.Basic], str] = {
 }
 
 
-def compile_expr(
-    expr: sp.Basic, args: Sequence[sp.Symbol], backend: Backend
-) -> Callable[..., Any]:
+def compile_expr(expr: sp.Basic, args: Sequence[sp.Symbol], backend: Backend) -> Callable[..., Any]:
     """A function of `args` (in order) that evaluates `expr` elementwise, with broadcasting."""
     missing = expr.free_symbols - set(args)
     if missing:

@@ -155,9 +155,7 @@ class _Builder:
         if name.startswith("__"):
             raise ExprError(f"name {name!r} is not allowed", node.col_offset + 1)
         if name in FUNCTIONS:
-            raise ExprError(
-                f"{name!r} is a function; call it, e.g. {name}(x)", node.col_offset + 1
-            )
+            raise ExprError(f"{name!r} is a function; call it, e.g. {name}(x)", node.col_offset + 1)
         close = difflib.get_close_matches(name, [*self.names, *CONSTANTS], n=1)
         hint = f"did you mean {close[0]!r}?" if close else "declare it under `symbols:`"
         raise ExprError(f"unknown symbol {name!r}", node.col_offset + 1, hint)
@@ -187,9 +185,7 @@ class _Builder:
         if isinstance(op, ast.Pow):
             return _power(left, right, node.col_offset + 1)
         hint = "write powers as a**b" if isinstance(op, ast.BitXor) else ""
-        raise ExprError(
-            f"operator {type(op).__name__} is not allowed", node.col_offset + 1, hint
-        )
+        raise ExprError(f"operator {type(op).__name__} is not allowed", node.col_offset + 1, hint)
 
     def _Compare(self, node: ast.Compare, depth: int) -> sp.Basic:
         if not self.allow_compare:
@@ -202,7 +198,9 @@ class _Builder:
         for op, lhs, rhs in zip(node.ops, terms, terms[1:], strict=False):
             relation = _COMPARE.get(type(op))
             if relation is None:
-                raise ExprError(f"comparison {type(op).__name__} is not allowed", node.col_offset + 1)
+                raise ExprError(
+                    f"comparison {type(op).__name__} is not allowed", node.col_offset + 1
+                )
             parts.append(relation(lhs, rhs, evaluate=False))
         return parts[0] if len(parts) == 1 else sp.And(*parts, evaluate=False)
 
@@ -240,7 +238,8 @@ class _Builder:
         for arg in node.args:
             if not (isinstance(arg, ast.Tuple) and len(arg.elts) == 2):
                 raise ExprError(
-                    "Piecewise takes (value, condition) pairs", arg.col_offset + 1,
+                    "Piecewise takes (value, condition) pairs",
+                    arg.col_offset + 1,
                     "e.g. Piecewise((x, x > 0), (0, True))",
                 )
             value = self.build(arg.elts[0], depth)
@@ -260,7 +259,8 @@ def _power(base: sp.Basic, exponent: sp.Basic, column: int) -> sp.Basic:
     """Refuse numeric powers that SymPy would evaluate into an enormous number."""
     if exponent.is_Number and abs(float(exponent)) > MAX_NUMERIC_EXPONENT and base.is_Number:
         raise ExprError(
-            f"numeric power with exponent {exponent} is too large", column,
+            f"numeric power with exponent {exponent} is too large",
+            column,
             f"exponents of numbers are limited to {MAX_NUMERIC_EXPONENT}",
         )
     if exponent.is_Number and base.is_Number and abs(float(base)) > 1e6 and abs(exponent) > 4:

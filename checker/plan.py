@@ -145,14 +145,16 @@ class _Planner:
         before = len(self.problems)
         params = {**self.claim.measurement.params, **params_override}
         sweep = {**self.claim.sweep, **sweep_override}
-        params_at = at + ("params",) if params_override else ("measurement", "params")
-        sweep_at = at + ("sweep",) if sweep_override else ("sweep",)
+        params_at = (*at, "params") if params_override else ("measurement", "params")
+        sweep_at = (*at, "sweep") if sweep_override else ("sweep",)
         self._check_params(params, sweep, params_at, sweep_at)
         points = _grid(sweep)
         bound = {*sweep, *self._param_values(params), *self.measurement.outputs}
-        pred_at = at + ("prediction",) if at else ("prediction",)
+        pred_at = (*at, "prediction") if at else ("prediction",)
         expr = self._prediction(prediction, pred_at, bound)
-        tolerances = self._tolerances(agreement, at + ("agreement",) if at else ("agreement",), bound)
+        tolerances = self._tolerances(
+            agreement, (*at, "agreement") if at else ("agreement",), bound
+        )
         self._check_agreement_variable(agreement, sweep, at)
         observes = self._observes(violates)
         self._check_requires(points, params, violates, at)
@@ -160,7 +162,9 @@ class _Planner:
         if len(self.problems) > before or expr is None:
             return None
         fit = tuple(self.names[f] for f in prediction.fit if f in self.names)
-        return Check(name, expr, fit, agreement, params, tuple(points), tolerances, observes, violates)
+        return Check(
+            name, expr, fit, agreement, params, tuple(points), tolerances, observes, violates
+        )
 
     # ----------------------------------------------------------------- pieces
 
@@ -178,7 +182,11 @@ class _Planner:
         for key in sweep:
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f"did you mean {close[0]!r}?" if close else f"inputs and params of {m.name}: {', '.join(allowed)}"
+                hint = (
+                    f"did you mean {close[0]!r}?"
+                    if close
+                    else f"inputs and params of {m.name}: {', '.join(allowed)}"
+                )
                 self.problem((*sweep_at, key), f"{key!r} is neither an input nor a parameter of {m.name}", hint)  # fmt: skip
         defaults = _input_defaults(m)
         for key in m.inputs:

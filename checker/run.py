@@ -69,8 +69,10 @@ def run_plan(plan: Plan, seed: int = 0) -> ClaimResult:
     runner = _ClaimRunner(plan, seed)
     try:
         main = runner.evaluate(plan.check)
-        variants = tuple(runner.variant(v) for v in plan.variants) if main.verdict == "agrees" else ()
-    except Exception as exc:  # noqa: BLE001 - any failure of one claim is that claim's error
+        variants = (
+            tuple(runner.variant(v) for v in plan.variants) if main.verdict == "agrees" else ()
+        )
+    except Exception as exc:
         reason = _reason(exc)
         return _result(plan, "error", None, (), started, reason, seed)
     if main.verdict == "error":
@@ -93,7 +95,7 @@ def _overall(variants: Sequence[VariantResult]) -> Outcome:
     return "verified"
 
 
-def _result(plan, verdict, agreement, variants, started, reason, seed) -> ClaimResult:  # noqa: ANN001
+def _result(plan, verdict, agreement, variants, started, reason, seed) -> ClaimResult:
     return ClaimResult(
         id=plan.claim.id,
         path=str(plan.claim_file.path),
@@ -135,7 +137,7 @@ class _ClaimRunner:
     def variant(self, check: Check) -> VariantResult:
         try:
             evaluation = self.evaluate(check)
-        except Exception as exc:  # noqa: BLE001 - reported as this variant's error
+        except Exception as exc:
             return VariantResult(check.name, "error", None, _reason(exc))
         verdict = {"agrees": "agrees", "disagrees": "disagrees"}.get(evaluation.verdict)
         return VariantResult(check.name, verdict or evaluation.verdict, evaluation.agreement,
@@ -229,7 +231,7 @@ def _prediction_at(check: Check, values: Mapping[str, Any]) -> Callable[[Sequenc
 
 
 @functools.cache
-def _compiled(expr: sp.Basic, symbols: tuple[sp.Symbol, ...], fit: tuple[sp.Symbol, ...]):  # noqa: ANN202
+def _compiled(expr: sp.Basic, symbols: tuple[sp.Symbol, ...], fit: tuple[sp.Symbol, ...]):
     return jax.jit(compile_expr(expr, [*symbols, *fit], jax_backend()))
 
 

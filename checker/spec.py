@@ -213,7 +213,9 @@ class Claim(_Model):
         return self.id.split("/", 1)[0]
 
 
-def variant_agreement(claim: Claim, variant: Variant) -> Close | Interval | Scaling | Bound | Fit | Rate:
+def variant_agreement(
+    claim: Claim, variant: Variant
+) -> Close | Interval | Scaling | Bound | Fit | Rate:
     """The claim's agreement with the variant's keys laid over it."""
     merged = {**claim.agreement.model_dump(), **variant.agreement}
     return _AGREEMENT.validate_python(merged)
@@ -400,5 +402,3 @@ def _check_unique(problem: Any, field: str, names: list[str]) -> None:
         if name in seen:
             problem((field, i, "name"), f"duplicate name {name!r}")
         seen.add(name)
-
-

@@ -20,8 +20,12 @@ def test_verified_claim_exits_0_and_writes_report(project: Path, capsys) -> None
     assert claim["verdict"] == "verified"
     assert claim["agreement"]["holds"] is True
     assert claim["must_fail"] == [
-        {"name": "biased", "verdict": "disagrees", "agreement": claim["must_fail"][0]["agreement"],
-         "reason": ""}
+        {
+            "name": "biased",
+            "verdict": "disagrees",
+            "agreement": claim["must_fail"][0]["agreement"],
+            "reason": "",
+        }
     ]
     assert claim["must_fail"][0]["agreement"]["holds"] is False
     assert claim["source"]["where"] == "Sec. 1"
@@ -32,7 +36,9 @@ def test_verified_claim_exits_0_and_writes_report(project: Path, capsys) -> None
 
 
 def test_wrong_prediction_exits_1(project: Path) -> None:
-    write_claim(project, "claims/toy/mean.yaml", TOY_CLAIM.replace("expr: mu\n", "expr: mu*1.2 + 0.3\n"))
+    write_claim(
+        project, "claims/toy/mean.yaml", TOY_CLAIM.replace("expr: mu\n", "expr: mu*1.2 + 0.3\n")
+    )
     assert main(["verify", "claims", "--report-dir", "out"]) == 1
     report = json.loads((project / "out" / "report.json").read_text())
     assert report["claims"][0]["verdict"] == "disagrees"
@@ -92,8 +98,13 @@ def test_invalid_claim_exits_2_with_location(project: Path, capsys) -> None:
 def test_lint_clean_and_unknown_names(project: Path, capsys) -> None:
     write_claim(project, "claims/toy/mean.yaml", TOY_CLAIM)
     assert main(["lint", "claims"]) == 0
-    write_claim(project, "claims/toy/bad.yaml", TOY_CLAIM.replace("toy/gaussian-mean", "toy/bad")
-                .replace("name: toy.gaussian_mean", "name: toy.gausian_mean"))
+    write_claim(
+        project,
+        "claims/toy/bad.yaml",
+        TOY_CLAIM.replace("toy/gaussian-mean", "toy/bad").replace(
+            "name: toy.gaussian_mean", "name: toy.gausian_mean"
+        ),
+    )
     assert main(["lint", "claims"]) == 2
     assert "did you mean 'toy.gaussian_mean'" in capsys.readouterr().err
 
@@ -107,7 +118,9 @@ def test_lint_rejects_duplicate_ids(project: Path, capsys) -> None:
 
 def test_code_injection_is_rejected_and_nothing_runs(project: Path, capsys) -> None:
     payload = "__import__('os').system('touch pwned')"
-    write_claim(project, "claims/toy/mean.yaml", TOY_CLAIM.replace("expr: mu\n", f'expr: "{payload}"\n'))
+    write_claim(
+        project, "claims/toy/mean.yaml", TOY_CLAIM.replace("expr: mu\n", f'expr: "{payload}"\n')
+    )
     assert main(["lint", "claims"]) == 2
     assert main(["verify", "claims"]) == 2
     err = capsys.readouterr().err

@@ -77,10 +77,14 @@ def _claim(result: ClaimResult, plan: Plan | None) -> dict[str, Any]:
         "prediction": claim.prediction.expr if claim else "",
         "agreement": _verdict(result.agreement),
         "must_fail": [
-            {"name": v.name, "verdict": v.verdict, "agreement": _verdict(v.agreement),
-             "reason": v.reason}
+            {
+                "name": v.name,
+                "verdict": v.verdict,
+                "agreement": _verdict(v.agreement),
+                "reason": v.reason,
+            }
             for v in result.must_fail
-        ],  # fmt: skip
+        ],
         "seconds": round(result.seconds, 3),
         "seed": result.seed,
         "rerun": result.rerun,
