@@ -214,7 +214,7 @@ class _ClaimRunner:
         m = self.measurement
         params = check.params_at(m, point).model_dump()
         numbers = {k: float(v) for k, v in params.items() if _is_number(v)}
-        return {**numbers, **check.inputs_at(m, point), **point, **outputs}
+        return {**numbers, **check.inputs_at(m, point), **point, **_aligned(outputs)}
 
 
 def _prediction_at(check: Check, values: Mapping[str, Any]) -> Callable[[Sequence[float]], Any]:
@@ -264,6 +264,16 @@ def _check_outputs(m: Measurement, raw: dict, params: Any, inputs: list[dict]) -
             raise MeasurementFailure(
                 f"measurement {m.name} returned non-finite {name!r} at {_show(inputs[i])}"
             )
+
+
+def _aligned(outputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Outputs with trailing unit axes, so that per-seed shapes align from the left.
+
+    A per-seed scalar (seeds,) then broadcasts against a per-seed curve (seeds, T):
+    NumPy would align them from the right, pairing seeds with time.
+    """
+    ndim = max(v.ndim for v in outputs.values())
+    return {k: v.reshape(v.shape + (1,) * (ndim - v.ndim)) for k, v in outputs.items()}
 
 
 def _failed_observation(check: Check, values: list[dict]) -> str:

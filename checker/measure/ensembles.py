@@ -63,7 +63,8 @@ def _member_predictions(
     )
     phi = jax.nn.relu(x[:, None] * w + b)  # [n_train, width]
     gram = phi @ phi.T + inputs["ridge"] * jnp.eye(params.n_train, dtype=x.dtype)
-    alpha = jnp.linalg.solve(gram, y)  # dual ridge solution: n_train < width
+    # Dual ridge solution (n_train < width); Cholesky needs ridge >> eps * |gram|.
+    alpha = jax.scipy.linalg.cho_solve(jax.scipy.linalg.cho_factor(gram), y)
     beta = phi.T @ alpha
     return jax.nn.relu(x_test[:, None] * w + b) @ beta
 
