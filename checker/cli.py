@@ -29,6 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     console = Console(stderr=False, highlight=False)
+    if not console.is_terminal:
+        console = Console(stderr=False, highlight=False, width=140)  # logs: no 80-column wrap
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         load_plugins(Path.cwd())

@@ -105,7 +105,14 @@ def parse_expr(
     nodes = sum(1 for _ in ast.walk(tree))
     if nodes > MAX_NODES:
         raise ExprError(f"expression has {nodes} parts; the limit is {MAX_NODES}")
-    return _Builder(names, allow_compare).build(tree.body, 0)
+    try:
+        return _Builder(names, allow_compare).build(tree.body, 0)
+    except ExprError:
+        raise
+    except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
+        # SymPy refuses some well-formed trees: arithmetic on a comparison, a
+        # non-boolean Piecewise condition, 1.0/0.0, exp(355) overflowing a Float.
+        raise ExprError(f"not a valid expression: {_sympy_complaint(exc)}") from None
 
 
 def free_names(text: str) -> set[str]:
@@ -266,6 +273,11 @@ def _power(base: sp.Basic, exponent: sp.Basic, column: int) -> sp.Basic:
     if exponent.is_Number and base.is_Number and abs(float(base)) > 1e6 and abs(exponent) > 4:
         raise ExprError("numeric power is too large", column)
     return sp.Pow(base, exponent)
+
+
+def _sympy_complaint(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _refusal(node: ast.AST) -> str:

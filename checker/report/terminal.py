@@ -31,9 +31,9 @@ def print_problems(problems: Sequence[ClaimFileError], console: Console) -> None
 def print_results(results: Sequence[ClaimResult], console: Console) -> None:
     table = Table(title="checker verify", title_justify="left", expand=False)
     table.add_column("claim", no_wrap=True)
-    table.add_column("verdict")
+    table.add_column("verdict", no_wrap=True)
     table.add_column("figure vs tolerance")
-    table.add_column("must-fail")
+    table.add_column("must-fail", no_wrap=True)
     table.add_column("s", justify="right")
     for result in results:
         figure = result.agreement.describe() if result.agreement else result.reason
