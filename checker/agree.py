@@ -154,8 +154,8 @@ def _bound(rule: spec.Bound, points: list[Point], fit: tuple[str, ...]) -> Verdi
         excess = sign * (point.measured - predicted) - point.tolerance("slack")
         if excess.max() > worst:
             worst, worst_point = float(excess.max()), point
-        ratio = _ratio(point.measured.mean(axis=0), predicted.mean(axis=0))
-        tightness = max(tightness, float((ratio if sign > 0 else 1.0 / ratio).max()))
+        tightness = max(tightness, _tightness(point.measured.mean(axis=0),
+                                              predicted.mean(axis=0), sign))  # fmt: skip
     label = "max(measured-bound)" if rule.side == "upper" else "max(bound-measured)"
     details = {"side": rule.side, "at": _at(worst_point), "tightness": tightness}
     if rule.tight is not None and worst <= 0.0:
@@ -226,6 +226,13 @@ def _ratio(error: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(allowed > 0, error / np.where(allowed > 0, allowed, 1.0), np.inf)
     return np.where(error == 0, 0.0, ratio)
+
+
+def _tightness(measured: np.ndarray, bound: np.ndarray, sign: float) -> float:
+    """How close a positive bound comes to the measurement: measured/bound, or its inverse."""
+    near, far = (measured, bound) if sign > 0 else (bound, measured)
+    usable = (far > 0) & (near >= 0)
+    return float((near[usable] / far[usable]).max()) if usable.any() else -math.inf
 
 
 def _slope(x: np.ndarray, y: np.ndarray) -> float:

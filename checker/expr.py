@@ -36,6 +36,7 @@ MAX_NODES = 600
 MAX_DEPTH = 60
 MAX_LITERAL = 1e30
 MAX_NUMERIC_EXPONENT = 64
+MAX_EXACT_BITS = 4096
 
 FUNCTIONS: dict[str, type[sp.Basic]] = {
     "exp": sp.exp,
@@ -106,7 +107,9 @@ def parse_expr(
     if nodes > MAX_NODES:
         raise ExprError(f"expression has {nodes} parts; the limit is {MAX_NODES}")
     try:
-        return _Builder(names, allow_compare).build(tree.body, 0)
+        result = _Builder(names, allow_compare).build(tree.body, 0)
+        str(result)  # SymPy orders terms numerically when printing: erfc(exp(355)) overflows
+        return result
     except ExprError:
         raise
     except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
@@ -270,8 +273,13 @@ def _power(base: sp.Basic, exponent: sp.Basic, column: int) -> sp.Basic:
             column,
             f"exponents of numbers are limited to {MAX_NUMERIC_EXPONENT}",
         )
-    if exponent.is_Number and base.is_Number and abs(float(base)) > 1e6 and abs(exponent) > 4:
-        raise ExprError("numeric power is too large", column)
+    if exponent.is_Number and base.is_Rational:
+        bits = max(int(base.p).bit_length(), int(base.q).bit_length())
+        if abs(float(exponent)) * bits > MAX_EXACT_BITS:
+            raise ExprError(
+                "numeric power is too large to hold exactly", column,
+                "write the number as a float literal, e.g. 1e-30",
+            )  # fmt: skip
     return sp.Pow(base, exponent)
 
 

@@ -272,7 +272,7 @@ def validate_file(path: Path, display: str | None = None) -> ClaimFile | list[Cl
     try:
         claim = Claim.model_validate(located.data)
     except pydantic.ValidationError as exc:
-        return [_located_error(located, error) for error in exc.errors()]
+        return _distinct([_located_error(located, error) for error in exc.errors()])
     problems = _cross_checks(claim, located)
     return problems or ClaimFile(claim, path, located)
 
@@ -299,12 +299,24 @@ def _located_error(located: Located, error: Any) -> ClaimFileError:
     return ClaimFileError(where, f"{field}: {message} (got {value})", _hint(kind, yaml_path))
 
 
+def _distinct(problems: list[ClaimFileError]) -> list[ClaimFileError]:
+    """One problem per place: a union reports each failed alternative separately."""
+    seen: set[str] = set()
+    kept = []
+    for problem in problems:
+        place = f"{problem.location}:{problem.message.split(':', 1)[0]}"
+        if place not in seen:
+            seen.add(place)
+            kept.append(problem)
+    return kept
+
+
 def _hint(kind: str, path: tuple[Any, ...]) -> str:
     if kind == "union_tag_invalid":
         return "rule is one of: close, interval, scaling, bound, fit, rate"
     if path and path[0] == "id":
         return "ids look like paper-slug/claim-name, lower case"
-    if kind.startswith("string_pattern") and path and path[-1] == "arxiv":
+    if path and path[-1] == "arxiv":
         return 'quote arXiv ids: arxiv: "1312.6120"'
     return ""
 
@@ -329,6 +341,8 @@ def _yaml_path(loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[type[BaseMod
         elif _is_union_of_models(annotation):
             options = {m.model_fields["rule"].annotation.__args__[0]: m for m in _args(annotation)}
             annotation = options.get(part)
+        elif _is_union(annotation) and isinstance(part, str):
+            continue  # pydantic names the failed alternative (int, float): not a YAML key
         else:
             path.append(part)
             args = _args(annotation)

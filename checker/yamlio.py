@@ -118,10 +118,18 @@ def _compose(text: str, name: str) -> Located:
         mark = exc.problem_mark or exc.context_mark
         where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name, 1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        hint = "indent with spaces, not tabs" if "\t" in problem or "tab" in problem else ""
+        hint = (
+            "indent with spaces, not tabs"
+            if any(t in problem for t in ("\t", "\\t", "tab"))
+            else ""
+        )
         raise ClaimFileError(where, f"invalid YAML: {problem}", hint) from None
     except yaml.YAMLError as exc:
         raise ClaimFileError(Location(name, 1, 1), f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise ClaimFileError(
+            Location(name, 1, 1), f"nesting deeper than {MAX_DEPTH} levels"
+        ) from None
     finally:
         loader.dispose()
     if node is None:
@@ -169,9 +177,9 @@ def _construct_mapping(
         key_here = Location(name, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
         if not isinstance(key_node, yaml.ScalarNode):
             raise ClaimFileError(key_here, "keys must be plain scalars")
-        key = loader.construct_object(key_node)
-        if key == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
+        if key_node.tag == "tag:yaml.org,2002:merge":
             raise ClaimFileError(key_here, "merge keys (<<) are not allowed in claim files")
+        key = loader.construct_object(key_node)
         if key in result:
             first = locations[(*path, key)]
             raise ClaimFileError(

@@ -120,8 +120,7 @@ def _keyword_inputs(name: str, fn: Callable[..., Any]) -> tuple[str, ...]:
     ]
     if len(positional) != 2:
         raise MeasurementError(
-            f"measurement {name!r}: expected fn(key, params, *, inputs...), "
-            f"got fn{signature}"
+            f"measurement {name!r}: expected fn(key, params, *, inputs...), got fn{signature}"
         )
     return tuple(p.name for p in signature.parameters.values() if p.kind == p.KEYWORD_ONLY)
 
