@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pydantic
 import pytest
-import yaml
 
 from checker import spec, yamlio
 from checker.spec import Claim, ClaimFile, ClaimFileError, validate_file
