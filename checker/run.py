@@ -95,7 +95,15 @@ def _overall(variants: Sequence[VariantResult]) -> Outcome:
     return "verified"
 
 
-def _result(plan, verdict, agreement, variants, started, reason, seed) -> ClaimResult:
+def _result(
+    plan: Plan,
+    verdict: Outcome,
+    agreement: Verdict | None,
+    variants: Sequence[VariantResult],
+    started: float,
+    reason: str,
+    seed: int,
+) -> ClaimResult:
     return ClaimResult(
         id=plan.claim.id,
         path=str(plan.claim_file.path),

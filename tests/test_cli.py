@@ -137,3 +137,30 @@ def test_list_shows_claims_without_running(project: Path, capsys) -> None:
     write_claim(project, "claims/toy/mean.yaml", TOY_CLAIM)
     assert main(["list", "claims"]) == 0
     assert "toy/gaussian-mean" in capsys.readouterr().out
+
+
+def test_x64_claim_measures_in_float64(project: Path) -> None:
+    precise = TOY_CLAIM.replace(
+        "    observe: spread < 2*sigma\n",
+        "    observe: spread < 2*sigma\n  - name: float64\n    observe: eps < 1e-10\n",
+    )
+    write_claim(project, "claims/toy/mean.yaml", precise)
+    assert main(["verify", "claims", "--report-dir", "out"]) == 1  # float32: inconclusive
+    assert "float64" in json.loads((project / "out/report.json").read_text())["claims"][0]["reason"]
+    write_claim(
+        project, "claims/toy/mean.yaml", precise.replace("seeds: 16", "seeds: 16\nx64: true")
+    )
+    assert main(["verify", "claims", "--report-dir", "out"]) == 0
+
+
+def test_seed_changes_figures_and_same_seed_repeats_them(project: Path) -> None:
+    write_claim(project, "claims/toy/mean.yaml", TOY_CLAIM)
+    figures = []
+    for seed in ("1", "1", "2"):
+        assert main(["verify", "claims", "--report-dir", "out", "--seed", seed]) == 0
+        figures.append(
+            json.loads((project / "out/report.json").read_text())["claims"][0]["agreement"][
+                "figure"
+            ]
+        )
+    assert figures[0] == figures[1] != figures[2]

@@ -14,7 +14,7 @@ class ToyParams(pydantic.BaseModel):
     fail: str = pydantic.Field("none", pattern="^(none|raise|nan)$")
 
 
-@measurement("toy.gaussian_mean", params=ToyParams, outputs=["mean", "n", "spread"])
+@measurement("toy.gaussian_mean", params=ToyParams, outputs=["mean", "n", "spread", "eps"])
 def gaussian_mean(key, params: ToyParams, *, mu, sigma=1.0):
     """The sample mean of `samples` draws of N(mu, sigma^2): unbiased, SE sigma/sqrt(n)."""
     jnp = jax.numpy
@@ -22,4 +22,5 @@ def gaussian_mean(key, params: ToyParams, *, mu, sigma=1.0):
     if params.fail == "raise":
         raise RuntimeError("the toy measurement was told to fail")
     mean = x.mean() if params.fail == "none" else jnp.nan * x.mean()
-    return {"mean": mean, "n": jnp.asarray(float(params.samples)), "spread": x.std()}
+    eps = jnp.asarray(jnp.finfo(x.dtype).eps, x.dtype)  # tells float32 from float64
+    return {"mean": mean, "n": jnp.asarray(float(params.samples)), "spread": x.std(), "eps": eps}
