@@ -23,7 +23,7 @@ import sympy as sp
 from checker import spec
 from checker.compile import compile_expr, numpy_backend
 from checker.expr import ExprError, parse_expr, symbols_for
-from checker.measure.registry import Measurement, get_measurement
+from checker.measure.registry import Measurement, get_measurement, registered_measurements
 from checker.spec import ClaimFile, ClaimFileError
 
 __all__ = ["Check", "Plan", "plan_claim"]
@@ -110,8 +110,6 @@ class _Planner:
         return Plan(self.file, measurement, main, tuple(variants))
 
     def _unknown_measurement(self) -> None:
-        from checker.measure.registry import registered_measurements
-
         known = sorted(registered_measurements())
         name = self.claim.measurement.name
         close = difflib.get_close_matches(name, known, n=1)
