@@ -40,6 +40,24 @@ _DOMAINS = {
 
 
 @dataclasses.dataclass(frozen=True)
+class RootOf:
+    """The prediction is the root of `Check.prediction` in `unknown` between low and high."""
+
+    unknown: sp.Symbol
+    low: sp.Basic
+    high: sp.Basic
+    pick: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Stationary:
+    """The target minimises the objective `Check.prediction`; `gradient` is its derivative."""
+
+    gradient: sp.Basic
+    subject_to: str | None
+
+
+@dataclasses.dataclass(frozen=True)
 class Check:
     """One way of checking the claim: the claim itself, or one must-fail variant."""
 
@@ -52,6 +70,7 @@ class Check:
     tolerances: Mapping[str, sp.Basic]
     observes: tuple[tuple[str, sp.Basic], ...]
     violates: tuple[str, ...] = ()
+    implicit: RootOf | Stationary | None = None
 
     def params_at(self, measurement: Measurement, point: Mapping[str, float]) -> pydantic.BaseModel:
         """The measurement's params at a sweep point (static: one compile per distinct value)."""
@@ -119,8 +138,7 @@ class _Planner:
     def _variant(self, i: int, variant: spec.Variant) -> Check | None:
         prediction = self.claim.prediction
         if variant.prediction is not None:
-            overrides = variant.prediction.model_dump(exclude_none=True)
-            prediction = prediction.model_copy(update=overrides)
+            prediction = prediction.overridden(variant.prediction)
         try:
             agreement = spec.variant_agreement(self.claim, variant)
         except pydantic.ValidationError:
@@ -149,7 +167,8 @@ class _Planner:
         points = _grid(sweep)
         bound = {*sweep, *self._param_values(params), *self.measurement.outputs}
         pred_at = (*at, "prediction") if at else ("prediction",)
-        expr = self._prediction(prediction, pred_at, bound)
+        expr, implicit = self._prediction(prediction, pred_at, bound)
+        self._check_form(prediction, agreement, at)
         tolerances = self._tolerances(
             agreement, (*at, "agreement") if at else ("agreement",), bound
         )
@@ -161,8 +180,9 @@ class _Planner:
             return None
         fit = tuple(self.names[f] for f in prediction.fit if f in self.names)
         return Check(
-            name, expr, fit, agreement, params, tuple(points), tolerances, observes, violates
-        )
+            name, expr, fit, agreement, params, tuple(points), tolerances, observes, violates,
+            implicit,
+        )  # fmt: skip
 
     # ----------------------------------------------------------------- pieces
 
@@ -207,7 +227,7 @@ class _Planner:
 
     def _prediction(
         self, prediction: spec.Prediction, at: tuple, bound: set[str]
-    ) -> sp.Basic | None:
+    ) -> tuple[sp.Basic | None, RootOf | Stationary | None]:
         if prediction.target not in self.measurement.outputs:
             outputs = ", ".join(self.measurement.outputs)
             self.problem((*at, "target"), f"{prediction.target!r} is not an output of "
@@ -218,21 +238,71 @@ class _Planner:
             value = self._parse(text, (*at, "where", key), names)
             if value is not None:
                 definitions[names[key]] = value
-        expr = self._parse(prediction.expr, (*at, "expr"), names)
-        if expr is None:
-            return None
-        for _ in range(len(definitions) + 1):
-            expr = expr.xreplace(definitions)
+
+        def parse(text: str, path: tuple, extra: Mapping[str, sp.Symbol] = {}) -> sp.Basic | None:
+            value = self._parse(text, (*at, *path), {**names, **extra})
+            if value is None:
+                return None
+            for _ in range(len(definitions) + 1):
+                value = value.xreplace(definitions)
+            free = {str(s) for s in value.free_symbols} - set(prediction.fit) - set(extra)
+            for name in sorted(free - bound):
+                self.problem(
+                    (*at, *path), f"symbol {name!r} is not bound",
+                    "bind it by sweep:, measurement.params, a measurement output, where: or fit:",
+                )  # fmt: skip
+            return value
+
         for name in prediction.fit:
             if name not in self.names:
                 self.problem((*at, "fit"), f"fit constant {name!r} is not declared under symbols")
-        free = {str(s) for s in expr.free_symbols} - set(prediction.fit)
-        for name in sorted(free - bound):
+        if prediction.root_of is not None:
+            return self._root_of(prediction.root_of, parse)
+        if prediction.stationary is not None:
+            return self._stationary(prediction, at, parse)
+        return parse(prediction.expr, ("expr",)), None
+
+    def _root_of(self, root: spec.RootOf, parse: Any) -> tuple[sp.Basic | None, RootOf | None]:
+        unknown = symbols_for([root.unknown])
+        expr = parse(root.expr, ("root_of", "expr"), unknown)
+        low, high = (parse(b, ("root_of", "bracket", i)) for i, b in enumerate(root.bracket))
+        if expr is None or low is None or high is None:
+            return None, None
+        return expr, RootOf(unknown[root.unknown], low, high, root.pick)
+
+    def _stationary(
+        self, prediction: spec.Prediction, at: tuple, parse: Any
+    ) -> tuple[sp.Basic | None, Stationary | None]:
+        form = prediction.stationary
+        target = symbols_for([prediction.target])
+        objective = parse(form.objective, ("stationary", "objective"), target)
+        if form.subject_to is not None and form.subject_to not in self.measurement.outputs:
             self.problem(
-                (*at, "expr"), f"symbol {name!r} is not bound",
-                "bind it by sweep:, measurement.params, a measurement output, where: or fit:",
-            )  # fmt: skip
-        return expr
+                (*at, "stationary", "subject_to"),
+                f"{form.subject_to!r} is not an output of {self.measurement.name}",
+                f"outputs: {', '.join(self.measurement.outputs)}",
+            )
+        if objective is None:
+            return None, None
+        gradient = sp.diff(objective, target[prediction.target])
+        if gradient.is_zero:
+            self.problem((*at, "stationary", "objective"),
+                         f"the objective does not depend on the target {prediction.target!r}")  # fmt: skip
+        return objective, Stationary(gradient, form.subject_to)
+
+    def _check_form(self, prediction: spec.Prediction, agreement: Any, at: tuple) -> None:
+        """Implicit forms make sense with some rules only."""
+        path = (*at, "prediction") if at else ("prediction",)
+        if prediction.form != "expr" and prediction.fit:
+            self.problem((*path, "fit"), f"fit: is not supported with {prediction.form}",
+                         "fit constants need an explicit expr")  # fmt: skip
+        if prediction.form == "stationary" and agreement.rule not in ("close", "bound"):
+            self.problem(
+                (*at, "agreement", "rule") if at else ("agreement", "rule"),
+                f"a stationary prediction is a KKT residual held near 0; rule "
+                f"{agreement.rule!r} does not apply",
+                "use rule: close with atol:, or rule: bound with side: upper and slack:",
+            )
 
     def _tolerances(self, agreement: Any, at: tuple, bound: set[str]) -> dict[str, sp.Basic]:
         tolerances = {}

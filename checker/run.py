@@ -20,16 +20,19 @@ from typing import Any, Literal
 import lazy_loader as lazy
 import numpy as np
 import pydantic
+import scipy.optimize
 import sympy as sp
 
 from checker.agree import Point, Verdict, decide
 from checker.compile import compile_expr, jax_backend, numpy_backend
 from checker.measure.registry import Measurement
-from checker.plan import Check, Plan
+from checker.plan import Check, Plan, RootOf, Stationary
 
 jax = lazy.load("jax")
 
 __all__ = ["ClaimResult", "VariantResult", "run_plan"]
+
+_ROOT_GRID = 4097  # bracket scan; roots closer than (high - low)/4096 may merge
 
 Outcome = Literal["verified", "disagrees", "toothless", "inconclusive", "error"]
 
@@ -157,9 +160,8 @@ class _ClaimRunner:
         failed = _failed_observation(check, values)
         if failed:
             return _Evaluation("inconclusive", None, failed)
-        target = self.plan.claim.prediction.target
         points = [
-            self._point(check, p, v, o[target])
+            self._point(check, p, v, o)
             for p, v, o in zip(check.sweep, values, outputs, strict=True)
         ]
         verdict = decide(check.agreement, points, [str(s) for s in check.fit])
@@ -207,16 +209,24 @@ class _ClaimRunner:
     # ----------------------------------------------------------------- predicting
 
     def _point(
-        self, check: Check, point: Mapping[str, float], values: dict, target: np.ndarray
+        self, check: Check, point: Mapping[str, float], values: dict, outputs: dict
     ) -> Point:
-        predict = _prediction_at(check, values)
+        target = self.plan.claim.prediction.target
+        measured = outputs[target]
+        if isinstance(check.implicit, Stationary):
+            measured = _kkt_residual(check.implicit, target, values, outputs)
+            predict = _zero
+        elif isinstance(check.implicit, RootOf):
+            predict = _root_at(check.prediction, check.implicit, values, point)
+        else:
+            predict = _prediction_at(check, values)
         predicted = np.asarray(predict(()) if not check.fit else predict([1.0] * len(check.fit)))
         if not np.all(np.isfinite(predicted)):
             raise MeasurementFailure(
                 f"check {check.name!r}: the prediction is not finite at {_show(point)}"
             )
         tolerances = {k: _evaluate(e, values) for k, e in check.tolerances.items()}
-        return Point(dict(point), target, predict, tolerances)
+        return Point(dict(point), measured, predict, tolerances)
 
     def _values(self, check: Check, point: Mapping[str, float], outputs: dict) -> dict[str, Any]:
         m = self.measurement
@@ -236,6 +246,89 @@ def _prediction_at(check: Check, values: Mapping[str, Any]) -> Callable[[Sequenc
             return np.asarray(function(*arguments, *map(np.float64, constants)))
 
     return predict
+
+
+def _zero(constants: Sequence[float]) -> np.ndarray:
+    """A stationary check's prediction: no KKT residual."""
+    return np.zeros(())
+
+
+def _root_at(
+    expr: sp.Basic, form: RootOf, values: Mapping[str, Any], point: Mapping[str, float]
+) -> Callable[[Sequence[float]], np.ndarray]:
+    """The root, found once per point: bracketed on a grid, then refined by Brent's method."""
+    symbols = sorted(expr.free_symbols - {form.unknown}, key=str)
+    function = _compiled_numpy(expr, (form.unknown, *symbols))
+    arguments = [np.asarray(values[str(s)], np.float64) for s in symbols]
+    low, high = _evaluate(form.low, values), _evaluate(form.high, values)
+    shape = np.broadcast_shapes(low.shape, high.shape, *(a.shape for a in arguments))
+    roots = np.empty(shape)
+    for index in np.ndindex(shape):
+        at = [float(np.broadcast_to(a, shape)[index]) for a in arguments]
+        bracket = (
+            float(np.broadcast_to(low, shape)[index]),
+            float(np.broadcast_to(high, shape)[index]),
+        )
+        roots[index] = _root(lambda u, at=at: function(u, *at), bracket, form.pick, point)
+    return lambda constants: roots
+
+
+def _root(
+    f: Callable[[Any], Any], bracket: tuple[float, float], pick: str, point: Mapping[str, float]
+) -> float:
+    low, high = bracket
+    grid = np.linspace(low, high, _ROOT_GRID)
+    with np.errstate(all="ignore"):
+        values = np.broadcast_to(np.asarray(f(grid), np.float64), grid.shape)
+    exact = np.flatnonzero(values == 0)
+    crossing = np.flatnonzero(np.sign(values[:-1]) * np.sign(values[1:]) < 0)
+    found = sorted([(grid[i], None) for i in exact] + [(grid[i], i) for i in crossing])
+    if not found:
+        raise MeasurementFailure(f"no root in [{low:g}, {high:g}] at {_show(point)}")
+    if pick == "only" and len(found) > 1:
+        raise MeasurementFailure(
+            f"{len(found)} roots in [{low:g}, {high:g}] at {_show(point)}; "
+            "narrow the bracket or say pick: smallest or largest"
+        )
+    where, i = found[-1] if pick == "largest" else found[0]
+    if i is None:
+        return float(where)
+    return float(scipy.optimize.brentq(lambda u: float(f(u)), grid[i], grid[i + 1], xtol=1e-15))
+
+
+def _kkt_residual(
+    form: Stationary, target: str, values: Mapping[str, Any], outputs: Mapping[str, np.ndarray]
+) -> np.ndarray:
+    """Per seed: the part of the objective's gradient outside the constraints' row space.
+
+    At a minimiser of the objective subject to A x = const, the gradient is
+    A^T nu for some multipliers nu; the relative norm of what least squares
+    leaves over is 0 there. Without constraints it is the gradient's norm.
+    """
+    point = outputs[target]
+    seeds = point.shape[0]
+    lower = {k: v for k, v in outputs.items() if v.ndim <= point.ndim}
+    values = {**values, **_aligned(lower), target: point}
+    symbols = sorted(form.gradient.free_symbols, key=str)
+    function = _compiled_numpy(form.gradient, tuple(symbols))
+    with np.errstate(all="ignore"):
+        gradient = function(*(np.asarray(values[str(s)], np.float64) for s in symbols))
+    gradient = np.broadcast_to(np.asarray(gradient, np.float64), point.shape).reshape(seeds, -1)
+    norms = np.linalg.norm(gradient, axis=1)
+    if form.subject_to is None:
+        return norms
+    constraints = outputs[form.subject_to].reshape(seeds, -1, gradient.shape[1])
+    residual = np.empty(seeds)
+    for s in range(seeds):
+        multipliers = np.linalg.lstsq(constraints[s].T, gradient[s], rcond=None)[0]
+        left = gradient[s] - constraints[s].T @ multipliers
+        residual[s] = np.linalg.norm(left) / norms[s] if norms[s] > 0 else 0.0
+    return residual
+
+
+@functools.cache
+def _compiled_numpy(expr: sp.Basic, symbols: tuple[sp.Symbol, ...]) -> Callable:
+    return compile_expr(expr, list(symbols), numpy_backend())
 
 
 @functools.cache

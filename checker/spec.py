@@ -29,7 +29,9 @@ __all__ = [
     "Hypothesis",
     "MeasurementSpec",
     "Prediction",
+    "RootOf",
     "Source",
+    "Stationary",
     "SymbolSpec",
     "Variant",
     "claim_files",
@@ -96,15 +98,85 @@ class Hypothesis(_Model):
         return self
 
 
-class Prediction(_Model):
+class RootOf(_Model):
+    """An implicit prediction: the root in `unknown` of `expr` inside `bracket`.
+
+    Theorems often fix a quantity only as the solution of an equation (a
+    length that balances two terms, a fixed point). `pick` says which root the
+    theorem means when the bracket holds several.
+    """
+
     expr: Expr
+    unknown: Name
+    bracket: tuple[Expr, Expr]
+    pick: Literal["only", "smallest", "largest"] = "only"
+
+
+class Stationary(_Model):
+    """An implicit prediction: the measured `target` minimises a separable objective.
+
+    The objective is summed over the target's coordinates; the point must be
+    a KKT point under the measured linear constraints `subject_to @ target =
+    const`. The checker differentiates the objective with SymPy and measures
+    the relative KKT residual, which the agreement rule then holds near 0.
+    """
+
+    objective: Expr
+    subject_to: Name | None = None
+
+
+_FORMS = ("expr", "root_of", "stationary")
+
+
+class Prediction(_Model):
+    """What the theorem predicts for the measured `target`: one of three forms."""
+
+    expr: Expr | None = None
+    root_of: RootOf | None = None
+    stationary: Stationary | None = None
     target: Name
     where: dict[Name, Expr] = Field(default_factory=dict)
     fit: list[Name] = Field(default_factory=list)
 
+    @pydantic.model_validator(mode="after")
+    def _one_form(self) -> Prediction:
+        given = [f for f in _FORMS if getattr(self, f) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of `expr`, `root_of` or `stationary`"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        return self
+
+    @property
+    def form(self) -> str:
+        return next(f for f in _FORMS if getattr(self, f) is not None)
+
+    def overridden(self, override: PredictionOverride) -> Prediction:
+        """This prediction with a variant's changes; a new form replaces the old one."""
+        changes = override.model_dump(exclude_none=True)
+        if any(f in changes for f in _FORMS):
+            changes = {**dict.fromkeys(_FORMS), **changes}
+        update = {k: getattr(override, k) if k in _FORMS else v for k, v in changes.items()}
+        return self.model_copy(update=update)
+
+    def text(self) -> str:
+        """The prediction as one line, for reports."""
+        if self.root_of is not None:
+            r = self.root_of
+            low, high = r.bracket
+            return f"root of {r.expr} in {r.unknown} on [{low}, {high}] ({r.pick})"
+        if self.stationary is not None:
+            s = self.stationary
+            under = f" subject to {s.subject_to} @ {self.target} = const" if s.subject_to else ""
+            return f"{self.target} minimises sum({s.objective}){under}"
+        return str(self.expr)
+
 
 class PredictionOverride(_Model):
     expr: Expr | None = None
+    root_of: RootOf | None = None
+    stationary: Stationary | None = None
     where: dict[Name, Expr] | None = None
     fit: list[Name] | None = None
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import pkgutil
 import sys
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -31,11 +32,11 @@ __all__ = [
     "registered_measurements",
 ]
 
-BUILTIN_MODULES = (
-    "checker.measure.deep_linear",
-    "checker.measure.kernels",
-    "checker.measure.ensembles",
-    "checker.measure.online",
+_SUPPORT = {"registry", "nets"}  # modules of this package that register nothing
+BUILTIN_MODULES = tuple(
+    f"checker.measure.{m.name}"
+    for m in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name)
+    if m.name not in _SUPPORT and not m.name.startswith("_")
 )
 
 

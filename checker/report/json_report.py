@@ -74,7 +74,7 @@ def _claim(result: ClaimResult, plan: Plan | None) -> dict[str, Any]:
         "verdict": result.verdict,
         "reason": result.reason,
         "rule": claim.agreement.rule if claim else "",
-        "prediction": claim.prediction.expr if claim else "",
+        "prediction": claim.prediction.text() if claim else "",
         "agreement": _verdict(result.agreement),
         "must_fail": [
             {

@@ -24,3 +24,29 @@ def gaussian_mean(key, params: ToyParams, *, mu, sigma=1.0):
     mean = x.mean() if params.fail == "none" else jnp.nan * x.mean()
     eps = jnp.asarray(jnp.finfo(x.dtype).eps, x.dtype)  # tells float32 from float64
     return {"mean": mean, "n": jnp.asarray(float(params.samples)), "spread": x.std(), "eps": eps}
+
+
+class LeastNormParams(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(frozen=True, extra="forbid")
+    rows: int = pydantic.Field(3, ge=1)
+    cols: int = pydantic.Field(8, ge=2)
+    solution: str = pydantic.Field("min_norm", pattern="^(min_norm|any)$")
+
+
+@measurement("toy.least_norm", params=LeastNormParams, outputs=["x", "A", "x_norm"])
+def least_norm(key, params: LeastNormParams, *, scale=1.0):
+    """The minimum-norm solution of a random underdetermined system A x = y.
+
+    It minimises sum(x^2) subject to A x = y, so it is a KKT point of that
+    objective and of no other (generic) separable one; `solution: any` adds a
+    null-space component, giving a feasible point that minimises nothing.
+    """
+    jnp = jax.numpy
+    ka, ky, kn = jax.random.split(key, 3)
+    a = jax.random.normal(ka, (params.rows, params.cols))
+    y = scale * jax.random.normal(ky, (params.rows,))
+    x = jnp.linalg.pinv(a) @ y
+    if params.solution == "any":
+        z = jax.random.normal(kn, (params.cols,))
+        x = x + z - jnp.linalg.pinv(a) @ (a @ z)
+    return {"x": x, "A": a, "x_norm": jnp.linalg.norm(x)}
