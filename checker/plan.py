@@ -23,7 +23,12 @@ import sympy as sp
 from checker import spec
 from checker.compile import compile_expr, numpy_backend
 from checker.expr import ExprError, parse_expr, symbols_for
-from checker.measure.registry import Measurement, get_measurement, registered_measurements
+from checker.measure.registry import (
+    BROKEN_MODULES,
+    Measurement,
+    get_measurement,
+    registered_measurements,
+)
 from checker.spec import ClaimFile, ClaimFileError
 
 __all__ = ["Check", "Plan", "plan_claim"]
@@ -133,6 +138,9 @@ class _Planner:
         name = self.claim.measurement.name
         close = difflib.get_close_matches(name, known, n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"registered: {', '.join(known)}"
+        module = f"checker.measure.{name.split('.')[0]}"
+        if module in BROKEN_MODULES:
+            hint = f"{module} failed to import: {BROKEN_MODULES[module]}"
         self.problem(("measurement", "name"), f"unknown measurement {name!r}", hint)
 
     def _variant(self, i: int, variant: spec.Variant) -> Check | None:

@@ -84,3 +84,10 @@ def test_lint_path_loads_no_jax() -> None:
         f"lib = lint([Path({str(PACKAGE.parent / 'claims')!r})]); assert not lib.problems"
     )
     assert not {m for m in loaded if m.startswith(("jax._src", "jaxlib"))}
+
+
+def test_every_builtin_measurement_module_imports() -> None:
+    from checker.measure.registry import BROKEN_MODULES, registered_measurements
+
+    assert registered_measurements()
+    assert not BROKEN_MODULES

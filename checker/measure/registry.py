@@ -76,6 +76,7 @@ class Measurement:
 
 _REGISTRY: dict[str, Measurement] = {}
 _LOADED_BUILTINS = False
+BROKEN_MODULES: dict[str, str] = {}  # built-in modules that failed to import, and why
 
 
 def measurement(
@@ -129,9 +130,12 @@ def _keyword_inputs(name: str, fn: Callable[..., Any]) -> tuple[str, ...]:
 def _load_builtins() -> None:
     global _LOADED_BUILTINS
     if not _LOADED_BUILTINS:
-        for module in BUILTIN_MODULES:
-            importlib.import_module(module)
         _LOADED_BUILTINS = True
+        for module in BUILTIN_MODULES:
+            try:
+                importlib.import_module(module)
+            except Exception as exc:  # one broken module must not take the others down
+                BROKEN_MODULES[module] = f"{type(exc).__name__}: {exc}"
 
 
 def load_plugins(folder: Path | None = None) -> list[str]:
