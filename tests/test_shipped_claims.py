@@ -6,11 +6,12 @@ each claim's prediction is multiplied by 1.2, and the same check must reject it.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from checker.plan import plan_claim
+from checker.plan import Check, RootOf, Stationary, plan_claim
 from checker.run import run_plan
 from checker.spec import ClaimFile, claim_files, validate_file
 from checker.verify import lint
@@ -28,14 +29,32 @@ def test_library_lints_clean() -> None:
     assert len(rules) >= 4, rules
 
 
+def scaled_by(check: Check, factor: float, target: str) -> Check:
+    """The same check, predicting `factor` times the claim's value.
+
+    An explicit prediction is multiplied; a root is moved by substituting
+    u -> u/factor (and the bracket with it); a stationary claim is told the
+    measured point is `factor` times the minimiser: objective Q(x/factor).
+    """
+    form = check.implicit
+    if isinstance(form, RootOf):
+        moved = check.prediction.subs(form.unknown, form.unknown / factor)
+        bracket = dataclasses.replace(form, low=form.low * factor, high=form.high * factor)
+        return dataclasses.replace(check, prediction=moved, implicit=bracket)
+    if isinstance(form, Stationary):
+        x = next(s for s in form.gradient.free_symbols if s.name == target)
+        gradient = form.gradient.subs(x, x / factor) / factor
+        return dataclasses.replace(check, implicit=dataclasses.replace(form, gradient=gradient))
+    return dataclasses.replace(check, prediction=check.prediction * factor)
+
+
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(CLAIMS)))
 def test_prediction_times_1_2_is_not_verified(path: Path) -> None:
     claim_file = validate_file(path)
     assert isinstance(claim_file, ClaimFile)
-    claim = claim_file.claim
-    wrong = claim.prediction.model_copy(update={"expr": f"({claim.prediction.expr})*1.2"})
-    mutated = ClaimFile(claim.model_copy(update={"prediction": wrong}), path, claim_file.located)
-    plan = plan_claim(mutated)
+    plan = plan_claim(claim_file)
     assert not isinstance(plan, list), plan
-    result = run_plan(plan, seed=0)
+    target = claim_file.claim.prediction.target
+    wrong = dataclasses.replace(plan, check=scaled_by(plan.check, 1.2, target), variants=())
+    result = run_plan(wrong, seed=0)
     assert result.verdict == "disagrees", (result.verdict, result.agreement, result.reason)
