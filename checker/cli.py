@@ -69,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("list", help="list claims: id, paper, rule (runs nothing)")
     listing.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    listing.add_argument(
+        "--markdown", action="store_true", help="a Markdown table (claims/README.md)"
+    )
+    listing.add_argument("--verdicts", type=Path, metavar="REPORT_JSON",
+                         help="take each claim's last verdict from this report.json")  # fmt: skip
     listing.set_defaults(command=_list)
     return parser
 
@@ -89,20 +94,25 @@ def _lint(args: argparse.Namespace, console: Console, errors: Console) -> int:
 def _list(args: argparse.Namespace, console: Console, errors: Console) -> int:
     from rich.table import Table
 
-    from checker.report import print_problems
+    from checker.report import claims_table, last_verdicts, print_problems
     from checker.spec import ClaimFile, claim_files, validate_file
 
-    table = Table("id", "paper", "rule", "title")
-    problems: list[ClaimFileError] = []
+    claims, problems = [], []
     for path in claim_files(list(args.paths)):
         result = validate_file(path)
         if isinstance(result, ClaimFile):
-            claim = result.claim
-            table.add_row(claim.id, f"{claim.source.authors[0]} {claim.source.year}",
-                          claim.agreement.rule, claim.title)  # fmt: skip
+            claims.append(result.claim)
         else:
             problems.extend(result)
-    console.print(table)
+    if args.markdown:
+        verdicts = last_verdicts(args.verdicts) if args.verdicts else {}
+        print(claims_table(claims, verdicts), end="")
+    else:
+        table = Table("id", "paper", "rule", "title")
+        for claim in claims:
+            table.add_row(claim.id, f"{claim.source.authors[0]} {claim.source.year}",
+                          claim.agreement.rule, claim.title)  # fmt: skip
+        console.print(table)
     print_problems(problems, errors)
     return EXIT_USAGE if problems else EXIT_OK
 

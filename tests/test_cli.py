@@ -164,3 +164,16 @@ def test_seed_changes_figures_and_same_seed_repeats_them(project: Path) -> None:
             ]
         )
     assert figures[0] == figures[1] != figures[2]
+
+
+def test_list_markdown_with_last_verdicts(project: Path, capsys) -> None:
+    write_claim(project / "claims", "toy.yaml", TOY_CLAIM)
+    assert main(["verify", "claims", "--report-dir", "out"]) == 0
+    capsys.readouterr()
+    assert main(["list", "claims", "--markdown", "--verdicts", "out/report.json"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].startswith("| claim | paper |")
+    assert table[2].startswith("| `toy/gaussian-mean` | Gauss 1809 |")
+    assert "| interval | verified (" in table[2] and "seed 0 |" in table[2]
+    assert main(["list", "claims", "--markdown", "--verdicts", "missing.json"]) == 0
+    assert capsys.readouterr().out.splitlines()[2].endswith("| not run |")

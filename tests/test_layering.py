@@ -86,6 +86,15 @@ def test_lint_path_loads_no_jax() -> None:
     assert not {m for m in loaded if m.startswith(("jax._src", "jaxlib"))}
 
 
+def test_list_loads_neither_jax_nor_sympy_nor_scipy(tmp_path: Path) -> None:
+    loaded = _loaded_after(
+        "from checker.cli import main; "
+        f"main(['list', {str(PACKAGE.parent / 'claims')!r}, '--markdown'])"
+    )
+    assert "sympy" not in loaded and "scipy" not in loaded
+    assert not {m for m in loaded if m.startswith(("jax", "jaxlib"))}
+
+
 def test_every_builtin_measurement_module_imports() -> None:
     from checker.measure.registry import BROKEN_MODULES, registered_measurements
 

@@ -1,6 +1,16 @@
-"""Reports read results only: the terminal table, report.json, and the files that follow."""
+"""Reports read results only: the terminal table, report.json, the Markdown claims table.
 
-from checker.report.json_report import report_dict, write_json_report
-from checker.report.terminal import print_problems, print_results
+Submodules load on first use, so `checker list` (Markdown only) does not pay
+for the runner's imports.
+"""
 
-__all__ = ["print_problems", "print_results", "report_dict", "write_json_report"]
+import lazy_loader as lazy
+
+__getattr__, __dir__, __all__ = lazy.attach(
+    __name__,
+    submod_attrs={
+        "json_report": ["report_dict", "write_json_report"],
+        "markdown": ["claims_table", "last_verdicts"],
+        "terminal": ["print_problems", "print_results"],
+    },
+)

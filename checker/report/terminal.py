@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
-from checker.run import ClaimResult
 from checker.spec import ClaimFileError
+
+if TYPE_CHECKING:
+    from checker.run import ClaimResult
 
 __all__ = ["print_problems", "print_results"]
 
