@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--select", metavar="GLOB", help="only claims whose id matches GLOB")
     verify.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR")
     verify.add_argument("--seed", type=int, default=0, metavar="N", help="master seed (default 0)")
+    verify.add_argument(
+        "--no-cache", action="store_true", help="re-run claims whose result is cached"
+    )
+    verify.add_argument("--cache-dir", type=Path, metavar="DIR",
+                        help="result cache (default $CHECKER_CACHE_DIR or ~/.cache/checker)")  # fmt: skip
     verify.set_defaults(command=_verify)
 
     listing = commands.add_parser("list", help="list claims: id, paper, rule (runs nothing)")
@@ -118,6 +123,7 @@ def _list(args: argparse.Namespace, console: Console, errors: Console) -> int:
 
 
 def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from checker.cache import ResultCache, default_cache_dir
     from checker.report import print_problems, print_results, report_dict, write_json_report
     from checker.verify import lint, run_plans, select
 
@@ -130,6 +136,7 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
     if not plans:
         errors.print(f"no claim matches --select {args.select!r}")
         return EXIT_FAILED
+    cache = ResultCache(args.cache_dir or default_cache_dir(), read=not args.no_cache)
     started = time.perf_counter()
     with _progress(console) as progress:
         task = progress.add_task("starting", total=len(plans))
@@ -138,6 +145,7 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
             seed=args.seed,
             on_start=lambda plan: progress.update(task, description=plan.claim.id),
             on_done=lambda result: progress.advance(task),
+            cache=cache,
         )
     print_results(results, console)
     by_id = {plan.claim.id: plan for plan in plans}

@@ -21,6 +21,7 @@ import lazy_loader as lazy
 import numpy as np
 import pydantic
 import scipy.optimize
+import scipy.stats
 import sympy as sp
 
 from checker.agree import Point, Verdict, decide
@@ -59,6 +60,8 @@ class ClaimResult:
     seconds: float
     reason: str = ""
     seed: int = 0
+    series: tuple[dict[str, Any], ...] = ()
+    cached: bool = False
 
     @property
     def rerun(self) -> str:
@@ -82,9 +85,8 @@ def run_plan(plan: Plan, seed: int = 0) -> ClaimResult:
         return _result(plan, "error", None, (), started, main.reason, seed)
     if main.verdict == "inconclusive":
         return _result(plan, "inconclusive", main.agreement, (), started, main.reason, seed)
-    if main.verdict == "disagrees":
-        return _result(plan, "disagrees", main.agreement, (), started, "", seed)
-    return _result(plan, _overall(variants), main.agreement, variants, started, "", seed)
+    verdict = "disagrees" if main.verdict == "disagrees" else _overall(variants)
+    return _result(plan, verdict, main.agreement, variants, started, main.reason, seed, main.series)
 
 
 def _overall(variants: Sequence[VariantResult]) -> Outcome:
@@ -106,6 +108,7 @@ def _result(
     started: float,
     reason: str,
     seed: int,
+    series: tuple[dict[str, Any], ...] = (),
 ) -> ClaimResult:
     return ClaimResult(
         id=plan.claim.id,
@@ -116,6 +119,7 @@ def _result(
         seconds=time.perf_counter() - started,
         reason=reason,
         seed=seed,
+        series=series,
     )
 
 
@@ -135,6 +139,7 @@ class _Evaluation:
     verdict: Literal["agrees", "disagrees", "inconclusive", "error"]
     agreement: Verdict | None
     reason: str = ""
+    series: tuple[dict[str, Any], ...] = ()
 
 
 class _ClaimRunner:
@@ -165,9 +170,10 @@ class _ClaimRunner:
             for p, v, o in zip(check.sweep, values, outputs, strict=True)
         ]
         verdict = decide(check.agreement, points, [str(s) for s in check.fit])
+        series = _series(check, points, outputs, verdict)
         if not np.isfinite(verdict.figure) and verdict.details.get("reason"):
-            return _Evaluation("disagrees", verdict, verdict.details["reason"])
-        return _Evaluation("agrees" if verdict.holds else "disagrees", verdict)
+            return _Evaluation("disagrees", verdict, verdict.details["reason"], series)
+        return _Evaluation("agrees" if verdict.holds else "disagrees", verdict, "", series)
 
     # ----------------------------------------------------------------- measuring
 
@@ -233,6 +239,57 @@ class _ClaimRunner:
         params = check.params_at(m, point).model_dump()
         numbers = {k: float(v) for k, v in params.items() if _is_number(v)}
         return {**numbers, **check.inputs_at(m, point), **point, **_aligned(outputs)}
+
+
+_SERIES_LENGTH = 200  # a curve keeps at most this many evenly spaced entries
+
+
+def _series(
+    check: Check, points: Sequence[Point], outputs: Sequence[dict], verdict: Verdict
+) -> tuple[dict[str, Any], ...]:
+    """What a plot needs, per sweep point: seed mean, 95 % half-width, prediction, coordinate.
+
+    Small and plain (lists of floats), so that it travels in report.json and
+    the result cache. A curve is plotted against the measured output that the
+    prediction uses as its coordinate (e.g. the time t of a trajectory).
+    """
+    constants = tuple(verdict.details.get("constants", {}).values())
+    series = []
+    for point, measured in zip(points, outputs, strict=True):
+        seeds = point.measured.shape[0]
+        t = float(scipy.stats.t.ppf(0.975, seeds - 1)) if seeds > 1 else 0.0
+        spread = point.measured.std(axis=0, ddof=1) if seeds > 1 else np.zeros(())
+        entry = {
+            "at": dict(point.values),
+            "mean": point.measured.mean(axis=0),
+            "half_width": t * spread / np.sqrt(seeds),
+            "predicted": point.prediction(constants).mean(axis=0),
+            "x": _coordinate(check, point, measured),
+        }
+        series.append({k: _thin(v) for k, v in entry.items()})
+    return tuple(series)
+
+
+def _coordinate(check: Check, point: Point, outputs: Mapping[str, np.ndarray]) -> Any:
+    shape = point.measured.shape
+    if len(shape) < 2 or check.implicit is not None:
+        return None
+    for symbol in sorted(check.prediction.free_symbols, key=str):
+        value = outputs.get(str(symbol))
+        if value is not None and value.shape == shape:
+            return value.mean(axis=0)
+    return None
+
+
+def _thin(value: Any) -> Any:
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return float(value)
+    if not isinstance(value, np.ndarray):
+        return value
+    flat = np.asarray(value, np.float64).ravel()
+    if flat.size > _SERIES_LENGTH:
+        flat = flat[np.linspace(0, flat.size - 1, _SERIES_LENGTH).round().astype(int)]
+    return [float(v) for v in flat]
 
 
 def _prediction_at(check: Check, values: Mapping[str, Any]) -> Callable[[Sequence[float]], Any]:

@@ -11,6 +11,7 @@ import fnmatch
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from checker.cache import ResultCache
 from checker.plan import Plan, plan_claim
 from checker.run import ClaimResult, run_plan
 from checker.spec import ClaimFile, ClaimFileError, claim_files, validate_file
@@ -91,13 +92,18 @@ def run_plans(
     seed: int = 0,
     on_start: Callable[[Plan], None] | None = None,
     on_done: Callable[[ClaimResult], None] | None = None,
+    cache: ResultCache | None = None,
 ) -> list[ClaimResult]:
-    """Run every plan; one claim's failure never stops the others."""
+    """Run every plan; one claim's failure never stops the others; unchanged ones come cached."""
     results = []
     for plan in plans:
         if on_start:
             on_start(plan)
-        result = run_plan(plan, seed)
+        result = cache.get(plan, seed) if cache else None
+        if result is None:
+            result = run_plan(plan, seed)
+            if cache:
+                cache.put(plan, seed, result)
         results.append(result)
         if on_done:
             on_done(result)
@@ -105,10 +111,18 @@ def run_plans(
 
 
 def verify(
-    paths: Sequence[Path | str], *, select_glob: str | None = None, seed: int = 0
+    paths: Sequence[Path | str],
+    *,
+    select_glob: str | None = None,
+    seed: int = 0,
+    cache_dir: Path | None = None,
 ) -> list[ClaimResult]:
-    """Lint, then run every claim under `paths` (the library form of `checker verify`)."""
+    """Lint, then run every claim under `paths` (the library form of `checker verify`).
+
+    Results are cached under `cache_dir` when one is given; nothing is cached otherwise.
+    """
     library = lint([Path(p) for p in paths])
     if library.problems:
         raise InvalidClaims(library.problems)
-    return run_plans(select(library.plans, select_glob), seed=seed)
+    cache = ResultCache(cache_dir) if cache_dir else None
+    return run_plans(select(library.plans, select_glob), seed=seed, cache=cache)

@@ -52,6 +52,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "pyproject.toml").write_text('[tool.checker]\nplugins = ["toy_measure"]\n')
     (tmp_path / "claims").mkdir()
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CHECKER_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path
 
 

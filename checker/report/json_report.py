@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
-import os
 import platform
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from importlib import metadata
@@ -21,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.agree import Verdict
+from checker.jsonio import atomic_write, plain
 from checker.plan import Plan
 from checker.run import ClaimResult
 
@@ -86,29 +84,18 @@ def _claim(result: ClaimResult, plan: Plan | None) -> dict[str, Any]:
             for v in result.must_fail
         ],
         "seconds": round(result.seconds, 3),
+        "cached": result.cached,
         "seed": result.seed,
         "rerun": result.rerun,
         "source": claim.source.model_dump() if claim else {},
+        "series": plain(list(result.series)),
     }
 
 
 def _verdict(verdict: Verdict | None) -> dict[str, Any] | None:
     if verdict is None:
         return None
-    return _plain(dataclasses.asdict(verdict))
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe: NumPy scalars to floats, non-finite floats to strings ("inf")."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return value
+    return plain(dataclasses.asdict(verdict))
 
 
 def write_json_report(report: dict[str, Any], folder: Path) -> Path:
@@ -116,16 +103,3 @@ def write_json_report(report: dict[str, Any], folder: Path) -> Path:
     path = folder / "report.json"
     atomic_write(path, json.dumps(report, indent=2, sort_keys=False) + "\n")
     return path
-
-
-def atomic_write(path: Path, text: str) -> None:
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -45,7 +45,7 @@ def print_results(results: Sequence[ClaimResult], console: Console) -> None:
             f"[{STYLE[result.verdict]}]{result.verdict}[/]",
             figure,
             _must_fail(result),
-            f"{result.seconds:.1f}",
+            "[dim]cached[/]" if result.cached else f"{result.seconds:.1f}",
         )
     console.print(table)
     for result in results:

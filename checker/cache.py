@@ -1,0 +1,155 @@
+"""Results of unchanged claims, kept so that a gate re-runs only what changed.
+
+A result is stored under a key that hashes everything that could change it:
+the claim file's bytes, the source of the module that defines its measurement
+(and the shared pieces it builds on), checker's own core source, the
+libraries' versions, and the master seed. Anything else about the machine is
+assumed not to matter; that is what determinism on CPU buys. An entry that
+cannot be read, does not parse, or does not match its key is ignored and
+recomputed, never trusted; entries are written atomically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import inspect
+import json
+import os
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from checker.agree import Verdict
+from checker.jsonio import atomic_write, plain
+from checker.plan import Plan
+from checker.run import ClaimResult, VariantResult
+
+__all__ = ["ResultCache", "default_cache_dir", "result_from_dict", "result_to_dict"]
+
+_FORMAT = 1
+_LIBRARIES = ("jax", "jaxlib", "numpy", "scipy", "sympy", "pydantic", "optax")
+_CORE = ("agree.py", "compile.py", "expr.py", "plan.py", "run.py", "spec.py", "yamlio.py")
+
+
+def default_cache_dir() -> Path:
+    """$CHECKER_CACHE_DIR, else the user's cache folder (XDG), else ~/.cache/checker."""
+    if os.environ.get("CHECKER_CACHE_DIR"):
+        return Path(os.environ["CHECKER_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "checker"
+
+
+class ResultCache:
+    """Claim results on disk, one JSON file per key.
+
+    With `read=False` (`--no-cache`) nothing is read, but what runs is kept.
+    """
+
+    def __init__(self, folder: Path, *, read: bool = True) -> None:
+        self.folder = folder
+        self.read = read
+
+    def key(self, plan: Plan, seed: int) -> str:
+        digest = hashlib.sha256()
+        for part in (
+            f"format {_FORMAT} seed {seed}",
+            plan.claim_file.path.read_bytes().hex(),
+            _measurement_source(plan),
+            _environment(),
+        ):
+            digest.update(part.encode() + b"\0")
+        return digest.hexdigest()
+
+    def get(self, plan: Plan, seed: int) -> ClaimResult | None:
+        if not self.read:
+            return None
+        key = self.key(plan, seed)
+        try:
+            entry = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            if entry.get("key") != key or entry.get("format") != _FORMAT:
+                return None
+            result = result_from_dict(entry["result"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if result.id != plan.claim.id or result.seed != seed:
+            return None
+        return dataclasses.replace(result, path=str(plan.claim_file.path), cached=True)
+
+    def put(self, plan: Plan, seed: int, result: ClaimResult) -> None:
+        """Keep a result; errors are not kept (a timeout or a crash may not recur)."""
+        if result.verdict == "error":
+            return
+        key = self.key(plan, seed)
+        entry = {"format": _FORMAT, "key": key, "result": result_to_dict(result)}
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.folder / f"{key}.json", json.dumps(entry))
+        except OSError:
+            pass  # a read-only or full cache folder costs speed, not correctness
+
+
+def result_to_dict(result: ClaimResult) -> dict[str, Any]:
+    return plain(dataclasses.asdict(result))
+
+
+def result_from_dict(data: dict[str, Any]) -> ClaimResult:
+    variants = tuple(
+        VariantResult(v["name"], v["verdict"], _verdict(v["agreement"]), v["reason"])
+        for v in data["must_fail"]
+    )
+    return ClaimResult(
+        id=data["id"],
+        path=data["path"],
+        verdict=data["verdict"],
+        agreement=_verdict(data["agreement"]),
+        must_fail=variants,
+        seconds=float(data["seconds"]),
+        reason=data["reason"],
+        seed=int(data["seed"]),
+        series=tuple(data.get("series", ())),
+        cached=bool(data.get("cached", False)),
+    )
+
+
+def _verdict(data: dict[str, Any] | None) -> Verdict | None:
+    if data is None:
+        return None
+    return Verdict(
+        rule=data["rule"],
+        holds=bool(data["holds"]),
+        figure=float(data["figure"]),
+        limit=float(data["limit"]),
+        label=data["label"],
+        relation=data["relation"],
+        details=data["details"],
+    )
+
+
+def _measurement_source(plan: Plan) -> str:
+    """The file that defines the measurement, and the shared pieces in its folder."""
+    module = inspect.getmodule(plan.measurement.fn)
+    files = [Path(inspect.getsourcefile(plan.measurement.fn) or "")]
+    if module is not None and module.__name__.startswith("checker.measure."):
+        files.append(Path(__file__).parent / "measure" / "nets.py")
+    return "".join(_read(f) for f in files)
+
+
+@functools.cache
+def _environment() -> str:
+    versions = []
+    for name in _LIBRARIES:
+        try:
+            versions.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name}=none")
+    core = "".join(_read(Path(__file__).parent / name) for name in _CORE)
+    return " ".join(versions) + hashlib.sha256(core.encode()).hexdigest()
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return f"<unreadable {path}>"
