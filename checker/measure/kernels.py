@@ -1,8 +1,9 @@
 """Infinite-width kernels, measured at finite width.
 
-The arc-cosine (NNGP) kernel of Cho and Saul (2009) and the neural tangent
-kernel of Jacot, Gabriel and Hongler (2018) are expectations over random
-weights, reached as the width grows. These measurements compute the
+The arc-cosine (NNGP) kernel of Cho and Saul (2009), the arcsine kernel of
+erf networks (Williams 1997) and the neural tangent kernel of Jacot, Gabriel
+and Hongler (2018) are expectations over random weights, reached as the width
+grows. These measurements compute the
 finite-width quantities a claim's closed form predicts: a Monte-Carlo average
 over random features, and the empirical NTK of a random network from its
 parameter gradients. Widths are parameters (they set shapes); the angle
@@ -20,7 +21,14 @@ from checker.measure.registry import measurement
 
 jax = lazy.load("jax")
 
-__all__ = ["NNGPParams", "NTKParams", "relu_nngp", "relu_ntk_two_layer"]
+__all__ = [
+    "ErfNNGPParams",
+    "NNGPParams",
+    "NTKParams",
+    "erf_nngp",
+    "relu_nngp",
+    "relu_ntk_two_layer",
+]
 
 
 def _input_pair(theta: Any, dim: int, radius: Any) -> tuple[Any, Any]:
@@ -119,3 +127,49 @@ def relu_ntk_two_layer(key: Any, params: NTKParams, *, theta: Any) -> dict[str, 
     gx, gy = jax.grad(f)(net, x), jax.grad(f)(net, y)
     ntk = sum(jnp.vdot(gx[name], gy[name]) for name in net)
     return {"ntk": ntk}
+
+
+class ErfNNGPParams(pydantic.BaseModel):
+    """Random-feature settings for the erf NNGP kernel."""
+
+    model_config = pydantic.ConfigDict(frozen=True, extra="forbid")
+
+    dim: int = pydantic.Field(16, ge=2, description="input dimension d")
+    width: int = pydantic.Field(65536, ge=1, description="random erf features per seed")
+
+
+@measurement("kernels.erf_nngp", params=ErfNNGPParams, outputs=["K"])
+def erf_nngp(
+    key: Any,
+    params: ErfNNGPParams,
+    *,
+    theta: Any,
+    q1: Any = 1.0,
+    q2: Any = 1.0,
+    sigma_w2: Any = 1.0,
+    sigma_b2: Any = 0.0,
+) -> dict[str, Any]:
+    """Monte-Carlo erf NNGP kernel E[erf(w.x + b) erf(w.y + b)] over random features.
+
+    Draws `width` features with weights w in R^dim, i.i.d. N(0, sigma_w2/dim)
+    entries, and bias b ~ N(0, sigma_b2) (Williams' augmented input (1, x)
+    with a diagonal prior covariance), and averages erf(w.x + b) erf(w.y + b)
+    for x = sqrt(q1 dim) e1 and y = sqrt(q2 dim) (cos theta e1 + sin theta e2).
+    The pre-activations then have variances sigma_b2 + sigma_w2 q1 and
+    sigma_b2 + sigma_w2 q2 and covariance sigma_b2 + sigma_w2 sqrt(q1 q2) cos theta.
+    All knobs are traced inputs, so one compilation serves a sweep over them.
+
+    Output: `K`, the feature average (scalar).
+    """
+    jnp = jax.numpy
+    k_w, k_b = jax.random.split(key)
+    # Standard-normal draws first, scaled afterwards: they depend on the key
+    # only, so the runner's vmap over sweep points does not redraw them.
+    w = jax.random.normal(k_w, (params.width, params.dim))
+    b = jax.random.normal(k_b, (params.width,))
+    x, y = _input_pair(theta, params.dim, 1.0)
+    scale_w = jnp.sqrt(sigma_w2 / params.dim)
+    u = scale_w * jnp.sqrt(q1 * params.dim) * (w @ x) + jnp.sqrt(sigma_b2) * b
+    v = scale_w * jnp.sqrt(q2 * params.dim) * (w @ y) + jnp.sqrt(sigma_b2) * b
+    erf = jax.scipy.special.erf
+    return {"K": jnp.mean(erf(u) * erf(v))}
