@@ -124,7 +124,13 @@ def _list(args: argparse.Namespace, console: Console, errors: Console) -> int:
 
 def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
     from checker.cache import ResultCache, default_cache_dir
-    from checker.report import print_problems, print_results, report_dict, write_json_report
+    from checker.report import (
+        github_annotations,
+        print_problems,
+        print_results,
+        report_dict,
+        write_reports,
+    )
     from checker.verify import lint, run_plans, select
 
     library = lint(args.paths)
@@ -150,11 +156,14 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
     print_results(results, console)
     by_id = {plan.claim.id: plan for plan in plans}
     report = report_dict(results, by_id, args.seed, time.perf_counter() - started)
-    path = write_json_report(report, args.report_dir)
+    paths = write_reports(results, by_id, report, args.report_dir)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for line in github_annotations(results, by_id):
+            print(line)
     summary = report["summary"]
     console.print(
         f"{summary['verified']}/{summary['total']} verified from {summary['papers']} paper(s) "
-        f"in {summary['seconds']:.1f} s; report: {path}"
+        f"in {summary['seconds']:.1f} s; report: {paths['html']}"
     )
     return EXIT_OK if summary["ok"] else EXIT_FAILED
 

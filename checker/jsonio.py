@@ -14,6 +14,8 @@ from typing import Any
 
 __all__ = ["atomic_write", "plain"]
 
+_FILE_MODE = 0o644
+
 
 def plain(value: Any) -> Any:
     """JSON-safe: NumPy scalars to floats, tuples to lists, non-finite floats to "inf"/"nan"."""
@@ -32,6 +34,7 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     """Write through a temporary file and a rename: readers never see a partial file."""
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
+        os.chmod(temporary, _FILE_MODE)  # mkstemp makes 0600; reports are for reading
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data.encode("utf-8") if isinstance(data, str) else data)
             handle.flush()

@@ -24,7 +24,7 @@ LAYERS = [
     ["cache"],
     ["verify"],
     ["report"],
-    ["cli"],
+    ["cli", "pytest_plugin"],
 ]
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names}
 

@@ -1,4 +1,4 @@
-"""The claim library as a Markdown table: the list a reviewer reads in `claims/README.md`.
+"""Markdown: the claim library table (`claims/README.md`) and a run's `summary.md`.
 
 Built from the claim files alone (no JAX, nothing runs), with each claim's
 last verdict taken from a `report.json` when one is given, so the table a
@@ -8,13 +8,17 @@ repository shows is regenerated, never edited by hand.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checker.spec import Claim
 
-__all__ = ["claims_table", "last_verdicts"]
+if TYPE_CHECKING:
+    from checker.plan import Plan
+    from checker.run import ClaimResult
+
+__all__ = ["claims_table", "last_verdicts", "summary_markdown"]
 
 
 def last_verdicts(report: Path) -> dict[str, dict[str, Any]]:
@@ -74,3 +78,49 @@ def _number(value: Any) -> str:
 
 def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
+
+
+def summary_markdown(
+    results: Sequence[ClaimResult],
+    plans: Mapping[str, Plan],
+    plots: Mapping[str, Path],
+    summary: Mapping[str, Any],
+) -> str:
+    """`summary.md`: the HTML report's content in Markdown, plots linked beside it."""
+    lines = [
+        "# checker report",
+        "",
+        f"{summary.get('verified', 0)}/{summary.get('total', 0)} verified from "
+        f"{summary.get('papers', 0)} paper(s) in {summary.get('seconds', 0):.1f} s, "
+        f"master seed {summary.get('seed', '')}.",
+        "",
+        "| claim | verdict | figure | must-fail |",
+        "| --- | --- | --- | --- |",
+    ]
+    for r in results:
+        figure = r.agreement.describe() if r.agreement else r.reason
+        caught = sum(v.verdict == "disagrees" for v in r.must_fail)
+        lines.append(f"| `{r.id}` | {r.verdict} | {_cell(figure)} | {caught}/{len(r.must_fail)} |")
+    for r in results:
+        lines += ["", *_claim_markdown(r, plans.get(r.id), plots.get(r.id))]
+    return "\n".join(lines) + "\n"
+
+
+def _claim_markdown(result: ClaimResult, plan: Plan | None, plot: Path | None) -> list[str]:
+    lines = [f"## {result.id}: {result.verdict}", ""]
+    if plan is not None:
+        claim = plan.claim
+        lines += [f"**{_cell(claim.title)}** ({_paper(claim)}; {_cell(claim.source.where)})", "",
+                  _cell(claim.statement), "", f"Prediction: `{claim.prediction.text()}`", ""]  # fmt: skip
+        lines += [f"- hypothesis {h.name}: `{h.require or h.observe}`" for h in claim.hypotheses]
+    if result.agreement is not None:
+        lines += ["", f"Agreement ({result.agreement.rule}): {result.agreement.describe()}"]
+    if result.reason:
+        lines += ["", f"Reason: {_cell(result.reason)}"]
+    if plot is not None:
+        lines += ["", f"![plot of {result.id}](plots/{plot.name})"]
+    for v in result.must_fail:
+        figure = v.agreement.describe() if v.agreement else v.reason
+        lines.append(f"- must-fail `{v.name}`: {v.verdict} ({_cell(figure)})")
+    lines += ["", f"Re-run: `{result.rerun}` ({result.seconds:.1f} s)"]
+    return lines

@@ -1,0 +1,85 @@
+"""What a CI system reads: JUnit XML (one testcase per claim) and GitHub annotations.
+
+Both point at the claim's YAML: the JUnit failure text names the file and
+line of the prediction and the agreement figures; an annotation makes the
+pull request show the failure on the line that was changed.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from checker.jsonio import atomic_write
+
+if TYPE_CHECKING:
+    from checker.plan import Plan
+    from checker.run import ClaimResult
+
+__all__ = ["failure_text", "github_annotations", "write_junit"]
+
+
+def failure_text(result: ClaimResult, plan: Plan | None) -> str:
+    """Why a claim is not verified, where it is, and how to reproduce it."""
+    where = plan.claim_file.where("prediction") if plan else result.path
+    lines = [f"{result.id}: {result.verdict} ({where})"]
+    if result.agreement is not None:
+        lines.append(f"  agreement: {result.agreement.describe()}")
+    if result.reason:
+        lines.append(f"  reason: {result.reason}")
+    for variant in result.must_fail:
+        if variant.verdict != "disagrees":
+            figure = variant.agreement.describe() if variant.agreement else variant.reason
+            lines.append(f"  must-fail {variant.name!r} {variant.verdict}: {figure}")
+    lines.append(f"  reproduce: {result.rerun}")
+    return "\n".join(lines)
+
+
+def write_junit(
+    results: Sequence[ClaimResult], plans: Mapping[str, Plan], folder: Path, seconds: float
+) -> Path:
+    failed = [r for r in results if r.verdict != "verified"]
+    errors = [r for r in failed if r.verdict == "error"]
+    suite = ET.Element("testsuite", name="checker", tests=str(len(results)),
+                       failures=str(len(failed) - len(errors)), errors=str(len(errors)),
+                       time=f"{seconds:.3f}")  # fmt: skip
+    for result in results:
+        paper = result.id.split("/")[0]
+        case = ET.SubElement(suite, "testcase", classname=f"claims.{paper}", name=result.id,
+                             file=result.path, time=f"{result.seconds:.3f}")  # fmt: skip
+        if result.verdict != "verified":
+            tag = "error" if result.verdict == "error" else "failure"
+            text = failure_text(result, plans.get(result.id))
+            node = ET.SubElement(case, tag, message=text.splitlines()[0], type=result.verdict)
+            node.text = text
+    suites = ET.Element("testsuites")
+    suites.append(suite)
+    ET.indent(suites)
+    path = folder / "junit.xml"
+    atomic_write(path, ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n")
+    return path
+
+
+def github_annotations(results: Sequence[ClaimResult], plans: Mapping[str, Plan]) -> list[str]:
+    """`::error file=...,line=...::message` for every claim that is not verified."""
+    lines = []
+    for result in results:
+        if result.verdict == "verified":
+            continue
+        plan = plans.get(result.id)
+        where = plan.claim_file.where("prediction") if plan else None
+        file = _escape_property(where.file if where else result.path)
+        line = where.line if where else 1
+        message = _escape_data(failure_text(result, plan))
+        lines.append(f"::error file={file},line={line},title={result.verdict}::{message}")
+    return lines
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")

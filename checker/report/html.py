@@ -1,0 +1,177 @@
+"""`index.html`: one self-contained page a reviewer reads to see why each claim holds.
+
+Self-contained means no network request at all: styles inline, plots embedded
+as data URIs (and written beside the page as PNG), formulas as MathML from
+SymPy, which browsers render natively. Claim files are untrusted, so every
+piece of claim text is escaped; the only script is a few inline lines that
+record, on the page itself, how many plots and formulas rendered (the browser
+test reads them).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from checker.jsonio import atomic_write
+
+if TYPE_CHECKING:
+    from checker.plan import Plan
+    from checker.run import ClaimResult
+
+__all__ = ["formula_mathml", "slug", "write_html_report"]
+
+_STYLE = """
+body{font:15px/1.5 system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
+h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2.2em;border-top:1px solid #ddd;padding-top:1em}
+table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ccc;padding:.25em .6em;
+text-align:left;vertical-align:top}code,pre{background:#f5f5f5;padding:.1em .3em}
+pre{padding:.6em;overflow-x:auto}.verdict{font-weight:bold;padding:.1em .5em;border-radius:4px}
+.verified{background:#d4f4dd;color:#05631d}.disagrees,.error{background:#fbd5d5;color:#8a1010}
+.toothless,.inconclusive{background:#fff1c2;color:#7a5600}.formula{font-size:1.25em;margin:.5em 0}
+img{max-width:100%;border:1px solid #eee}.muted{color:#666;font-size:.9em}
+"""
+
+_SCRIPT = """
+addEventListener("load", () => {
+  const imgs = [...document.querySelectorAll("section.claim img")];
+  document.body.dataset.claims = document.querySelectorAll("section.claim").length;
+  document.body.dataset.plots = imgs.filter(i => i.complete && i.naturalWidth > 0).length;
+  document.body.dataset.formulas = document.querySelectorAll("section.claim math").length;
+  document.body.dataset.rendered = "yes";
+});
+"""
+
+
+def slug(claim_id: str) -> str:
+    return claim_id.replace("/", "__")
+
+
+def formula_mathml(plan: Plan) -> str:
+    """The prediction as SymPy typesets it: what `expr` really parsed to."""
+    from sympy.printing.mathml import mathml
+
+    check = plan.check
+    body = mathml(check.prediction, printer="presentation")
+    form = plan.claim.prediction.form
+    target = html.escape(plan.claim.prediction.target)
+    if form == "root_of":
+        lead = f"<mi>{target}</mi><mo>=</mo><mtext>root in {html.escape(str(check.implicit.unknown))} of </mtext>"
+        body = f"{lead}{body}<mo>=</mo><mn>0</mn>"
+    elif form == "stationary":
+        body = f"<mi>{target}</mi><mo>=</mo><mtext>argmin </mtext><mo>&sum;</mo>{body}"
+    else:
+        body = f"<mi>{target}</mi><mo>=</mo>{body}"
+    return f'<math display="block"><mrow>{body}</mrow></math>'
+
+
+def write_html_report(
+    results: Sequence[ClaimResult],
+    plans: Mapping[str, Plan],
+    folder: Path,
+    plots: Mapping[str, Path],
+    summary: Mapping[str, Any],
+) -> Path:
+    sections = [_section(r, plans.get(r.id), plots.get(r.id)) for r in results]
+    page = (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>checker report</title><style>{_STYLE}</style><script>{_SCRIPT}</script>"
+        f"</head><body><h1>checker report</h1>{_overview(results, summary)}"
+        + "".join(sections)
+        + "</body></html>\n"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "index.html"
+    atomic_write(path, page)
+    return path
+
+
+def _overview(results: Sequence[ClaimResult], summary: Mapping[str, Any]) -> str:
+    rows = "".join(
+        f"<tr><td><a href='#{slug(r.id)}'>{html.escape(r.id)}</a></td>"
+        f"<td>{_badge(r.verdict)}</td><td>{_figure(r.agreement, r.reason)}</td></tr>"
+        for r in results
+    )
+    return (
+        f"<p>{summary.get('verified', 0)}/{summary.get('total', 0)} verified from "
+        f"{summary.get('papers', 0)} paper(s) in {summary.get('seconds', 0):.1f} s, "
+        f"master seed {html.escape(str(summary.get('seed', '')))}.</p>"
+        f"<table><tr><th>claim</th><th>verdict</th><th>figure</th></tr>{rows}</table>"
+    )
+
+
+def _section(result: ClaimResult, plan: Plan | None, plot: Path | None) -> str:
+    e = html.escape
+    parts = [
+        f"<section class='claim' id='{slug(result.id)}'>",
+        f"<h2>{e(result.id)} {_badge(result.verdict)}</h2>",
+    ]
+    if plan is not None:
+        parts.append(_claim_text(plan))
+    parts.append(f"<p><b>Agreement</b> ({e(plan.claim.agreement.rule) if plan else ''}): "
+                 f"{_figure(result.agreement, result.reason)}</p>")  # fmt: skip
+    if plot is not None and plot.exists():
+        data = base64.b64encode(plot.read_bytes()).decode()
+        parts.append(f"<img alt='plot of {e(result.id)}' src='data:image/png;base64,{data}'>")
+    parts.append(_variants(result, plan))
+    cached = " (cached result)" if result.cached else ""
+    parts.append(
+        f"<p class='muted'>{result.seconds:.1f} s{cached}, master seed {result.seed}. "
+        f"Re-run: <code>{e(result.rerun)}</code></p></section>"
+    )
+    return "".join(parts)
+
+
+def _claim_text(plan: Plan) -> str:
+    e = html.escape
+    claim, source = plan.claim, plan.claim.source
+    arxiv = (
+        f" <a href='https://arxiv.org/abs/{e(source.arxiv)}'>arXiv:{e(source.arxiv)}</a>"
+        if source.arxiv else ""
+    )  # fmt: skip
+    hypotheses = "".join(
+        f"<li><b>{e(h.name)}</b>: {e(h.text)} <code>{e(h.require or h.observe or '')}</code> "
+        f"<span class='muted'>({'require' if h.require else 'observe'})</span></li>"
+        for h in claim.hypotheses
+    )
+    latex = (
+        f"<p class='muted'>As printed (LaTeX): <code>{e(claim.latex)}</code></p>"
+        if claim.latex
+        else ""
+    )
+    return (
+        f"<p><b>{e(claim.title)}</b></p>"
+        f"<p class='muted'>{e(', '.join(source.authors))} ({source.year}), "
+        f"<i>{e(source.title)}</i>.{arxiv} Where: {e(source.where)}</p>"
+        f"<p>{e(claim.statement)}</p>"
+        f"<div class='formula'>{formula_mathml(plan)}</div>"
+        f"<p class='muted'>Prediction as written: <code>{e(claim.prediction.text())}</code></p>"
+        f"{latex}" + (f"<p><b>Hypotheses</b></p><ul>{hypotheses}</ul>" if hypotheses else "")
+    )
+
+
+def _variants(result: ClaimResult, plan: Plan | None) -> str:
+    if not result.must_fail:
+        return ""
+    why = {v.name: v.why for v in plan.claim.must_fail} if plan else {}
+    rows = "".join(
+        f"<tr><td>{html.escape(v.name)}</td><td>{html.escape(why.get(v.name, ''))}</td>"
+        f"<td>{_badge(v.verdict)}</td><td>{_figure(v.agreement, v.reason)}</td></tr>"
+        for v in result.must_fail
+    )
+    return (
+        "<p><b>Must-fail variants</b> (each must disagree)</p><table><tr><th>variant</th>"
+        f"<th>why it is wrong</th><th>verdict</th><th>figure</th></tr>{rows}</table>"
+    )
+
+
+def _figure(agreement: Any, reason: str) -> str:
+    return html.escape(agreement.describe() if agreement is not None else reason)
+
+
+def _badge(verdict: str) -> str:
+    return f"<span class='verdict {html.escape(verdict)}'>{html.escape(verdict)}</span>"

@@ -1,0 +1,131 @@
+"""One plot per claim: the measurement against the prediction, drawn the way its rule decides.
+
+A reviewer should see at a glance why a claim holds: the seed mean with its
+95 % band beside the closed form; for scaling and rate rules, log-log axes and
+the slope; for bounds, the bound line. Plots are drawn from the result's
+series (plain lists), so a cached result plots the same as a fresh one.
+Matplotlib's object API with the Agg canvas: no display, no global state.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from checker.jsonio import atomic_write
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from checker.run import ClaimResult
+    from checker.spec import Claim
+
+__all__ = ["plot_claim"]
+
+_MAX_LINES = 8
+
+
+def plot_claim(result: ClaimResult, claim: Claim, path: Path) -> Path | None:
+    """Write the claim's plot as PNG at `path`; None when there is nothing to plot."""
+    if not result.series:
+        return None
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6.4, 4.0), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    rule = claim.agreement
+    if rule.rule == "rate" and result.agreement and "rms_errors" in result.agreement.details:
+        _rate(axes, result.agreement.details, rule.order)
+    elif any(_is_curve(s) for s in result.series):
+        _curves(axes, result.series)
+    else:
+        variable = getattr(rule, "variable", None) or _main_variable(result.series)
+        _points(axes, result.series, variable, logarithmic=rule.rule == "scaling")
+        if rule.rule == "bound":
+            axes.set_title(f"{rule.side} bound (line) and measurement", fontsize=9)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=7, loc="best")
+    figure.suptitle(f"{claim.id}: {result.verdict}", fontsize=10)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, buffer.getvalue())
+    return path
+
+
+def _is_curve(entry: Mapping[str, Any]) -> bool:
+    return isinstance(entry["mean"], list) and len(entry["mean"]) > 1
+
+
+def _curves(axes: Axes, series: Sequence[Mapping[str, Any]]) -> None:
+    """Vector-valued points: each one a measured curve with its band, and its predicted line."""
+    for i, entry in enumerate(series[:_MAX_LINES]):
+        mean, band = np.asarray(entry["mean"]), np.asarray(entry["half_width"])
+        x = np.asarray(entry["x"]) if entry.get("x") else np.arange(mean.size)
+        predicted = np.broadcast_to(np.asarray(entry["predicted"]), mean.shape)
+        color = f"C{i}"
+        label = _label(entry["at"])
+        axes.fill_between(x, mean - band, mean + band, color=color, alpha=0.25, linewidth=0)
+        axes.plot(x, mean, "o", color=color, markersize=2.5, label=f"measured {label}")
+        axes.plot(x, predicted, "-", color=color, linewidth=1, label=f"predicted {label}")
+    axes.set_xlabel("coordinate" if not series[0].get("x") else "measured coordinate")
+
+
+def _points(
+    axes: Axes, series: Sequence[Mapping[str, Any]], variable: str | None, *, logarithmic: bool
+) -> None:
+    """Scalar points against the main swept variable, one line per value of the others."""
+    groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for entry in series:
+        rest = {k: v for k, v in entry["at"].items() if k != variable}
+        groups[_label(rest)].append(entry)
+    for i, (label, members) in enumerate(list(groups.items())[:_MAX_LINES]):
+        x = [m["at"].get(variable, j) for j, m in enumerate(members)]
+        mean = np.array([_scalar(m["mean"]) for m in members])
+        band = np.array([_scalar(m["half_width"]) for m in members])
+        predicted = np.array([_scalar(m["predicted"]) for m in members])
+        color = f"C{i}"
+        axes.errorbar(x, mean, yerr=band, fmt="o", color=color, capsize=3, markersize=4,
+                      label=f"measured {label}".strip())  # fmt: skip
+        axes.plot(x, predicted, "-", color=color, linewidth=1, label=f"predicted {label}".strip())
+    axes.set_xlabel(variable or "sweep point")
+    if logarithmic:
+        axes.set_xscale("log")
+        axes.set_yscale("log")
+
+
+def _rate(axes: Axes, details: Mapping[str, Any], order: float) -> None:
+    """RMS error against the variable on log-log axes, with the claimed slope for reference."""
+    x = np.asarray(details["values"], float)
+    errors = np.asarray(details["rms_errors"], float)
+    slope = np.polyfit(np.log(x), np.log(errors), 1)[0]
+    axes.loglog(x, errors, "o-", label=f"RMS error (slope {slope:.2f})")
+    axes.loglog(x, errors[0] * (x / x[0]) ** -order, "--", label=f"claimed n^-{order:g}")
+    axes.set_xlabel(str(details.get("variable", "n")))
+    axes.set_ylabel("|measured - prediction|")
+
+
+def _main_variable(series: Sequence[Mapping[str, Any]]) -> str | None:
+    counts = defaultdict(set)
+    for entry in series:
+        for key, value in entry["at"].items():
+            counts[key].add(value)
+    return max(counts, key=lambda k: len(counts[k])) if counts else None
+
+
+def _scalar(value: Any) -> float:
+    if isinstance(value, list):
+        return float(np.mean(value)) if value else math.nan
+    return float(value)
+
+
+def _label(values: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v:g}" for k, v in values.items())
