@@ -65,9 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--select", metavar="GLOB", help="only claims whose id matches GLOB")
     verify.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR")
     verify.add_argument("--seed", type=int, default=0, metavar="N", help="master seed (default 0)")
-    verify.add_argument(
-        "--no-cache", action="store_true", help="re-run claims whose result is cached"
-    )
+    verify.add_argument("--changed-since", metavar="REF",
+                        help="only claims whose YAML or measurement code changed since git REF")  # fmt: skip
+    verify.add_argument("--no-cache", action="store_true", help="re-run cached claims")
     verify.add_argument("--cache-dir", type=Path, metavar="DIR",
                         help="result cache (default $CHECKER_CACHE_DIR or ~/.cache/checker)")  # fmt: skip
     verify.set_defaults(command=_verify)
@@ -124,6 +124,7 @@ def _list(args: argparse.Namespace, console: Console, errors: Console) -> int:
 
 def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
     from checker.cache import ResultCache, default_cache_dir
+    from checker.changes import ChangeError, changed_files, touched_by
     from checker.report import (
         github_annotations,
         print_problems,
@@ -139,6 +140,15 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
         errors.print(f"{len(library.problems)} problem(s); nothing was run")
         return EXIT_USAGE
     plans = select(library.plans, args.select)
+    if args.changed_since is not None:
+        try:
+            plans = touched_by(plans, changed_files(args.changed_since))
+        except ChangeError as exc:
+            errors.print(f"[bold red]error[/] --changed-since: {exc}")
+            return EXIT_USAGE
+        if not plans:
+            console.print(f"no claim changed since {args.changed_since}; nothing to run")
+            return EXIT_OK
     if not plans:
         errors.print(f"no claim matches --select {args.select!r}")
         return EXIT_FAILED

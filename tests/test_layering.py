@@ -21,7 +21,7 @@ LAYERS = [
     ["agree"],
     ["plan"],
     ["run"],
-    ["cache"],
+    ["cache", "changes"],
     ["verify"],
     ["report"],
     ["cli", "pytest_plugin"],
