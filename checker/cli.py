@@ -72,6 +72,23 @@ def _parser() -> argparse.ArgumentParser:
                         help="result cache (default $CHECKER_CACHE_DIR or ~/.cache/checker)")  # fmt: skip
     verify.set_defaults(command=_verify)
 
+    show = commands.add_parser(
+        "show", help="one claim: statement, formula, hypotheses, last result"
+    )
+    show.add_argument("claim_id", metavar="ID")
+    show.add_argument("paths", nargs="*", type=Path, default=[Path("claims")], metavar="PATH")
+    show.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR")
+    show.set_defaults(command=_show)
+
+    new = commands.add_parser("new", help="scaffold a claim file that lints clean")
+    new.add_argument("claim_id", metavar="ID", help="paper-slug/claim-name, e.g. smith2024/rate")
+    new.add_argument("--measurement", metavar="NAME", help="a registered measurement")
+    new.add_argument("--claims-dir", type=Path, default=Path("claims"), metavar="DIR")
+    new.set_defaults(command=_new)
+
+    schema = commands.add_parser("schema", help="print the claim format as JSON Schema")
+    schema.set_defaults(command=_schema)
+
     listing = commands.add_parser("list", help="list claims: id, paper, rule (runs nothing)")
     listing.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     listing.add_argument(
@@ -120,6 +137,78 @@ def _list(args: argparse.Namespace, console: Console, errors: Console) -> int:
         console.print(table)
     print_problems(problems, errors)
     return EXIT_USAGE if problems else EXIT_OK
+
+
+def _show(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    import sympy as sp
+
+    from checker.report import last_verdicts, print_problems
+    from checker.verify import lint
+
+    library = lint(args.paths)
+    plan = next((p for p in library.plans if p.claim.id == args.claim_id), None)
+    if plan is None:
+        print_problems([p for p in library.problems if args.claim_id.split("/")[-1] in str(p)],
+                       errors)  # fmt: skip
+        errors.print(f"[bold red]error[/] no valid claim with id {args.claim_id!r} under "
+                     f"{', '.join(map(str, args.paths))}")  # fmt: skip
+        return EXIT_USAGE
+    claim = plan.claim
+    console.print(f"[bold]{claim.id}[/]: {claim.title}", highlight=False)
+    console.print(f"{', '.join(claim.source.authors)} ({claim.source.year}), {claim.source.title}"
+                  + (f", arXiv:{claim.source.arxiv}" if claim.source.arxiv else ""), highlight=False)  # fmt: skip
+    console.print(f"where: {claim.source.where}\nfile: {plan.claim_file.path}", highlight=False)
+    console.print(f"\n{' '.join(claim.statement.split())}\n", highlight=False)
+    console.print(f"{claim.prediction.target} = " if claim.prediction.form == "expr" else
+                  f"{claim.prediction.text()}\n", highlight=False)  # fmt: skip
+    console.print(sp.pretty(plan.check.prediction, use_unicode=True), highlight=False)
+    for h in claim.hypotheses:
+        kind = "require" if h.require else "observe"
+        console.print(f"  {kind} {h.name}: {h.require or h.observe}  {h.text}", highlight=False)
+    console.print(f"\nagreement: {claim.agreement.model_dump()}", highlight=False)
+    for v in claim.must_fail:
+        console.print(f"  must-fail {v.name}: {v.why}", highlight=False)
+    last = last_verdicts(args.report_dir / "report.json").get(claim.id)
+    if last:
+        agreement = last.get("agreement") or {}
+        console.print(f"\nlast result: {last['verdict']} ({agreement.get('label', '')} "
+                      f"{agreement.get('figure', '')} {agreement.get('relation', '')} "
+                      f"{agreement.get('limit', '')}), seed {last.get('seed')}", highlight=False)  # fmt: skip
+    else:
+        console.print(f"\nlast result: none in {args.report_dir / 'report.json'}", highlight=False)
+    return EXIT_OK
+
+
+def _new(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from checker.measure.registry import get_measurement, registered_measurements
+    from checker.scaffold import ID_PATTERN, scaffold_claim
+
+    if not ID_PATTERN.match(args.claim_id):
+        errors.print(f"[bold red]error[/] {args.claim_id!r} is not a claim id; "
+                     "ids look like paper-slug/claim-name, lower case (smith2024/rate)")  # fmt: skip
+        return EXIT_USAGE
+    name = args.measurement or sorted(registered_measurements())[0]
+    measurement = get_measurement(name)
+    if measurement is None:
+        known = ", ".join(sorted(registered_measurements()))
+        errors.print(f"[bold red]error[/] unknown measurement {name!r}; registered: {known}")
+        return EXIT_USAGE
+    paper, claim_name = args.claim_id.split("/")
+    path = args.claims_dir / paper / f"{claim_name}.yaml"
+    if path.exists():
+        errors.print(f"[bold red]error[/] {path} exists; not overwriting it")
+        return EXIT_USAGE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(scaffold_claim(args.claim_id, measurement), encoding="utf-8")
+    console.print(f"wrote {path}; fill the TODOs, then: checker lint {path}", highlight=False)
+    return EXIT_OK
+
+
+def _schema(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from checker.scaffold import claim_schema
+
+    sys.stdout.write(claim_schema())
+    return EXIT_OK
 
 
 def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:

@@ -22,7 +22,7 @@ LAYERS = [
     ["plan"],
     ["run"],
     ["cache", "changes"],
-    ["verify"],
+    ["verify", "scaffold"],
     ["report"],
     ["cli", "pytest_plugin"],
 ]
