@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -67,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--seed", type=int, default=0, metavar="N", help="master seed (default 0)")
     verify.add_argument("--changed-since", metavar="REF",
                         help="only claims whose YAML or measurement code changed since git REF")  # fmt: skip
+    verify.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
+                        help="claims run in N worker processes (default: the number of cores)")  # fmt: skip
+    verify.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
+                        help="stop a claim after SECONDS and report it as error")  # fmt: skip
     verify.add_argument("--no-cache", action="store_true", help="re-run cached claims")
     verify.add_argument("--cache-dir", type=Path, metavar="DIR",
                         help="result cache (default $CHECKER_CACHE_DIR or ~/.cache/checker)")  # fmt: skip
@@ -98,6 +103,20 @@ def _parser() -> argparse.ArgumentParser:
                          help="take each claim's last verdict from this report.json")  # fmt: skip
     listing.set_defaults(command=_list)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
 
 
 def _lint(args: argparse.Namespace, console: Console, errors: Console) -> int:
@@ -222,6 +241,7 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
         write_reports,
     )
     from checker.verify import lint, run_plans, select
+    from checker.workers import pin_threads
 
     library = lint(args.paths)
     if library.problems:
@@ -242,20 +262,39 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
         errors.print(f"no claim matches --select {args.select!r}")
         return EXIT_FAILED
     cache = ResultCache(args.cache_dir or default_cache_dir(), read=not args.no_cache)
+    pin_threads()  # the same float results in-process and in workers
     started = time.perf_counter()
+    finished: list = []
+    interrupted = False
     with _progress(console) as progress:
         task = progress.add_task("starting", total=len(plans))
-        results = run_plans(
-            plans,
-            seed=args.seed,
-            on_start=lambda plan: progress.update(task, description=plan.claim.id),
-            on_done=lambda result: progress.advance(task),
-            cache=cache,
-        )
+
+        def done(result: Any) -> None:
+            finished.append(result)
+            progress.advance(task)
+
+        try:
+            results = run_plans(
+                plans,
+                seed=args.seed,
+                on_start=lambda plan: progress.update(task, description=plan.claim.id),
+                on_done=done,
+                cache=cache,
+                workers=args.workers,
+                timeout=args.timeout,
+            )
+        except KeyboardInterrupt:
+            interrupted, results = True, finished
     print_results(results, console)
     by_id = {plan.claim.id: plan for plan in plans}
     report = report_dict(results, by_id, args.seed, time.perf_counter() - started)
+    if interrupted:
+        report["summary"].update(incomplete=True, ok=False, not_run=len(plans) - len(results))
     paths = write_reports(results, by_id, report, args.report_dir)
+    if interrupted:
+        errors.print(f"[yellow]interrupted[/]: {len(results)} of {len(plans)} claim(s) finished; "
+                     f"partial report (marked incomplete): {paths['json']}")  # fmt: skip
+        return 130
     if os.environ.get("GITHUB_ACTIONS") == "true":
         for line in github_annotations(results, by_id):
             print(line)

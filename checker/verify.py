@@ -15,6 +15,7 @@ from checker.cache import ResultCache
 from checker.plan import Plan, plan_claim
 from checker.run import ClaimResult, run_plan
 from checker.spec import ClaimFile, ClaimFileError, claim_files, validate_file
+from checker.workers import WorkerPool
 
 __all__ = ["InvalidClaims", "Library", "lint", "run_plans", "select", "verify"]
 
@@ -93,21 +94,43 @@ def run_plans(
     on_start: Callable[[Plan], None] | None = None,
     on_done: Callable[[ClaimResult], None] | None = None,
     cache: ResultCache | None = None,
+    workers: int = 1,
+    timeout: float | None = None,
+    plugin_folder: Path | None = None,
 ) -> list[ClaimResult]:
-    """Run every plan; one claim's failure never stops the others; unchanged ones come cached."""
-    results = []
-    for plan in plans:
-        if on_start:
-            on_start(plan)
-        result = cache.get(plan, seed) if cache else None
-        if result is None:
-            result = run_plan(plan, seed)
-            if cache:
-                cache.put(plan, seed, result)
-        results.append(result)
+    """Run every plan; one claim's failure never stops the others; unchanged ones come cached.
+
+    With `workers` > 1 or a `timeout`, claims run in spawned worker processes
+    (see `checker.workers`); otherwise here, one after another.
+    """
+    by_id = {plan.claim.id: plan for plan in plans}
+    results: dict[str, ClaimResult] = {}
+
+    def finished(result: ClaimResult) -> None:
+        results[result.id] = result
+        if cache and not result.cached:
+            cache.put(by_id[result.id], seed, result)
         if on_done:
             on_done(result)
-    return results
+
+    pending = []
+    for plan in plans:
+        hit = cache.get(plan, seed) if cache else None
+        if hit is None:
+            pending.append(plan)
+            continue
+        if on_start:
+            on_start(plan)
+        finished(hit)
+    if pending and (workers > 1 or timeout):
+        pool = WorkerPool(min(workers, len(pending)), plugin_folder or Path.cwd(), timeout)
+        pool.run(pending, seed, on_start, finished)
+    else:
+        for plan in pending:
+            if on_start:
+                on_start(plan)
+            finished(run_plan(plan, seed))
+    return [results[plan.claim.id] for plan in plans]
 
 
 def verify(

@@ -22,6 +22,7 @@ LAYERS = [
     ["plan"],
     ["run"],
     ["cache", "changes"],
+    ["workers"],
     ["verify", "scaffold"],
     ["report"],
     ["cli", "pytest_plugin"],

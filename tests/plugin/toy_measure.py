@@ -1,5 +1,8 @@
 """Small, fast measurements for the tests: real JAX, registered as a user plugin would be."""
 
+import os
+import time
+
 import lazy_loader as lazy
 import pydantic
 
@@ -11,7 +14,7 @@ jax = lazy.load("jax")
 class ToyParams(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(frozen=True, extra="forbid")
     samples: int = pydantic.Field(256, ge=1)
-    fail: str = pydantic.Field("none", pattern="^(none|raise|nan)$")
+    fail: str = pydantic.Field("none", pattern="^(none|raise|nan|hang|exit|shape)$")
 
 
 @measurement("toy.gaussian_mean", params=ToyParams, outputs=["mean", "n", "spread", "eps"])
@@ -21,6 +24,12 @@ def gaussian_mean(key, params: ToyParams, *, mu, sigma=1.0):
     x = mu + sigma * jax.random.normal(key, (params.samples,))
     if params.fail == "raise":
         raise RuntimeError("the toy measurement was told to fail")
+    if params.fail == "hang":
+        time.sleep(3600)
+    if params.fail == "exit":
+        os._exit(9)  # as the out-of-memory killer would end the process
+    if params.fail == "shape":  # per-seed shapes that cannot fit together: (3,) and (2,)
+        return {"mean": x[:3], "n": jnp.ones(2), "spread": x.std(), "eps": jnp.asarray(0.0)}
     mean = x.mean() if params.fail == "none" else jnp.nan * x.mean()
     eps = jnp.asarray(jnp.finfo(x.dtype).eps, x.dtype)  # tells float32 from float64
     return {"mean": mean, "n": jnp.asarray(float(params.samples)), "spread": x.std(), "eps": eps}

@@ -1,0 +1,195 @@
+"""Claims in worker processes: parallel runs, a per-claim timeout, and crashes contained.
+
+JAX is not fork-safe, so workers are spawned. Each worker re-reads and
+re-plans the claim file itself (plans hold compiled callables that do not
+travel well) and sends back the result as plain data. A claim that runs past
+its timeout has its worker killed and replaced; a worker that dies (a crash,
+the kernel's out-of-memory killer) costs that one claim, which is reported as
+`error` with the reason. Results do not depend on the number of workers: a
+claim's keys depend only on its id and the master seed, and every worker pins
+its math libraries to one thread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from checker.cache import result_from_dict, result_to_dict
+from checker.plan import Plan
+from checker.run import ClaimResult
+
+__all__ = ["SINGLE_THREADED", "WorkerPool", "pin_threads"]
+
+# Set in every worker before JAX loads: one thread each, so N workers share N
+# cores without oversubscription (unpinned BLAS made one eigvalsh vary 60x).
+SINGLE_THREADED = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+}
+
+
+def pin_threads() -> None:
+    """One math thread in this process (before JAX's backend starts); user XLA_FLAGS kept."""
+    for name, value in SINGLE_THREADED.items():
+        if name == "XLA_FLAGS":
+            value = f"{os.environ.get(name, '')} {value}".strip()
+        os.environ[name] = value
+
+
+@dataclasses.dataclass
+class _Worker:
+    process: Any
+    connection: Connection
+    plan: Plan | None = None
+    started: float = 0.0
+
+
+class WorkerPool:
+    """`workers` spawned processes running one claim at a time each."""
+
+    def __init__(self, workers: int, plugin_folder: Path, timeout: float | None = None) -> None:
+        self.size = max(1, workers)
+        self.plugin_folder = plugin_folder
+        self.timeout = timeout
+        self.context = multiprocessing.get_context("spawn")
+
+    def run(
+        self,
+        plans: Sequence[Plan],
+        seed: int,
+        on_start: Callable[[Plan], None] | None = None,
+        on_done: Callable[[ClaimResult], None] | None = None,
+    ) -> list[ClaimResult]:
+        """Results in the order of `plans`, whatever order they finish in."""
+        queue = list(plans)
+        results: dict[int, ClaimResult] = {}
+        index = {id(p): i for i, p in enumerate(plans)}
+        workers = [self._spawn() for _ in range(min(self.size, len(queue)))]
+        try:
+            while queue or any(w.plan for w in workers):
+                for worker in workers:
+                    if worker.plan is None and queue:
+                        self._start(worker, queue.pop(0), seed, on_start)
+                for worker, result in self._collect(workers, seed):
+                    results[index[id(worker.plan)]] = result
+                    worker.plan = None
+                    if on_done:
+                        on_done(result)
+        finally:
+            for worker in workers:
+                _stop(worker)
+        return [results[i] for i in range(len(plans))]
+
+    def _spawn(self) -> _Worker:
+        parent, child = self.context.Pipe()
+        process = self.context.Process(
+            target=_serve, args=(child, str(self.plugin_folder)), daemon=True
+        )
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def _start(self, worker: _Worker, plan: Plan, seed: int, on_start: Any) -> None:
+        if on_start:
+            on_start(plan)
+        worker.plan, worker.started = plan, time.monotonic()
+        worker.connection.send((str(plan.claim_file.path), plan.claim.id, seed))
+
+    def _collect(self, workers: list[_Worker], seed: int) -> list[tuple[_Worker, ClaimResult]]:
+        wait([w.connection for w in workers if w.plan is not None], timeout=0.2)
+        done = []
+        for i, worker in enumerate(workers):
+            if worker.plan is None:
+                continue
+            message = _poll(worker)
+            if message is not None:
+                done.append((worker, self._finish(workers, i, seed, message)))
+            elif self.timeout and time.monotonic() - worker.started > self.timeout:
+                reason = f"timed out after {self.timeout:g} s (--timeout); the worker was stopped"
+                done.append((worker, self._replace(workers, i, seed, reason)))
+        return done
+
+    def _finish(
+        self, workers: list[_Worker], i: int, seed: int, message: tuple[str, Any]
+    ) -> ClaimResult:
+        worker = workers[i]
+        kind, payload = message
+        if kind == "done":
+            path = str(worker.plan.claim_file.path)
+            return dataclasses.replace(result_from_dict(payload), path=path)
+        if kind == "failed":
+            return _error(worker.plan, seed, payload, time.monotonic() - worker.started)
+        worker.process.join(timeout=5)
+        code = worker.process.exitcode
+        hint = " (killed: out of memory?)" if code in (-9, 137) else ""
+        return self._replace(workers, i, seed, f"the worker process died, exit code {code}{hint}")
+
+    def _replace(self, workers: list[_Worker], i: int, seed: int, reason: str) -> ClaimResult:
+        old = workers[i]
+        _stop(old)
+        workers[i] = self._spawn()
+        return _error(old.plan, seed, reason, time.monotonic() - old.started)
+
+
+def _poll(worker: _Worker) -> tuple[str, Any] | None:
+    """The worker's result if one arrived; a "started" message restarts the timeout clock."""
+    while worker.connection.poll():
+        try:
+            message = worker.connection.recv()
+        except (EOFError, OSError):
+            return ("died", None)
+        if message[0] != "started":
+            return message
+        worker.started = time.monotonic()
+    if not worker.process.is_alive():
+        return ("died", None)
+    return None
+
+
+def _error(plan: Plan, seed: int, reason: str, seconds: float) -> ClaimResult:
+    return ClaimResult(plan.claim.id, str(plan.claim_file.path), "error", None, (), seconds,
+                       reason, seed)  # fmt: skip
+
+
+def _stop(worker: _Worker) -> None:
+    try:
+        worker.connection.close()
+    finally:
+        if worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join(timeout=5)
+
+
+def _serve(connection: Connection, plugin_folder: str) -> None:
+    """A worker's loop: (path, id, seed) in, ("done", result) or ("failed", reason) out."""
+    pin_threads()
+    from checker.measure import load_plugins
+    from checker.plan import plan_claim
+    from checker.run import run_plan
+    from checker.spec import validate_file
+
+    load_plugins(Path(plugin_folder))
+    import jax.numpy  # imported before the first claim's clock starts
+
+    jax.numpy.zeros(1).block_until_ready()
+    while True:
+        try:
+            path, claim_id, seed = connection.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        connection.send(("started", None))
+        loaded = validate_file(Path(path))
+        plan = None if isinstance(loaded, list) else plan_claim(loaded)
+        if plan is None or isinstance(plan, list) or plan.claim.id != claim_id:
+            connection.send(("failed", f"{path} changed while running; it no longer plans"))
+            continue
+        connection.send(("done", result_to_dict(run_plan(plan, seed))))
