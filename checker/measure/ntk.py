@@ -126,7 +126,9 @@ def eigen_decay(key: Any, params: EigenDecayParams, *, lr: Any = 0.05) -> dict[s
     1/(2m) sum_i (f(x_i) - y_i)^2 over m = `n_train` Gaussian inputs. Before
     training, the empirical NTK Gram matrix Theta_0 (m x m, `nets.empirical_ntk`)
     is diagonalised, Theta_0 = sum_i lam_i v_i v_i^T. The residual r_t = f_t(X) - y
-    is recorded every `every` steps and projected: c_i(t) = v_i . r_t / |r_0|.
+    is recorded every `every` steps and projected: c_i(t) = v_i . r_t / |r_0|,
+    with each v_i's sign chosen so that c_i(0) >= 0 (seed means then add up
+    rather than cancel).
 
     Outputs: `c`, shape (m, T) with T = steps/every + 1 records; `c0`, shape (m,),
     the projections at t = 0; `lam`, shape (m,), the Gram eigenvalues; `t`,
@@ -155,6 +157,7 @@ def eigen_decay(key: Any, params: EigenDecayParams, *, lr: Any = 0.05) -> dict[s
         loss, net, optax.sgd(lr), params.steps, record=residual, every=params.every
     )
     c = vectors.T @ trace.T / jnp.linalg.norm(trace[0])
+    c = c * jnp.where(c[:, :1] < 0, -1.0, 1.0)  # eigenvector signs: every c_i(0) >= 0
     drift = jnp.linalg.norm(nets.empirical_ntk(f, final, x, x) - gram) / jnp.linalg.norm(gram)
     t = (jnp.arange(trace.shape[0]) * params.every)[None, :].astype(c.dtype)
     return {"c": c, "c0": c[:, 0], "lam": lam, "t": t, "kernel_drift": drift}
