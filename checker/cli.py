@@ -68,8 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--seed", type=int, default=0, metavar="N", help="master seed (default 0)")
     verify.add_argument("--changed-since", metavar="REF",
                         help="only claims whose YAML or measurement code changed since git REF")  # fmt: skip
-    verify.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
-                        help="claims run in N worker processes (default: the number of cores)")  # fmt: skip
+    verify.add_argument("--workers", type=_positive_int, default=_default_workers(), metavar="N",
+                        help="claims run in N worker processes "
+                        "(default: $CHECKER_WORKERS, else the number of cores)")  # fmt: skip
     verify.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
                         help="stop a claim after SECONDS and report it as error")  # fmt: skip
     verify.add_argument("--no-cache", action="store_true", help="re-run cached claims")
@@ -103,6 +104,13 @@ def _parser() -> argparse.ArgumentParser:
                          help="take each claim's last verdict from this report.json")  # fmt: skip
     listing.set_defaults(command=_list)
     return parser
+
+
+def _default_workers() -> int:
+    try:
+        return max(1, int(os.environ.get("CHECKER_WORKERS", "")))
+    except ValueError:
+        return os.cpu_count() or 1
 
 
 def _positive_int(text: str) -> int:

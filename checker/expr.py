@@ -59,6 +59,7 @@ FUNCTIONS: dict[str, type[sp.Basic]] = {
     "gamma": sp.gamma,
     "loggamma": sp.loggamma,
     "Abs": sp.Abs,
+    "abs": sp.Abs,  # as Python and NumPy spell it
     "sign": sp.sign,
     "Max": sp.Max,
     "Min": sp.Min,

@@ -122,8 +122,9 @@ def run_plans(
         if on_start:
             on_start(plan)
         finished(hit)
+    workers = min(workers, len(pending))
     if pending and (workers > 1 or timeout):
-        pool = WorkerPool(min(workers, len(pending)), plugin_folder or Path.cwd(), timeout)
+        pool = WorkerPool(workers, plugin_folder or Path.cwd(), timeout)
         pool.run(pending, seed, on_start, finished)
     else:
         for plan in pending:

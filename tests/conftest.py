@@ -53,6 +53,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "claims").mkdir()
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CHECKER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("CHECKER_WORKERS", "1")  # in-process; tests/test_workers.py asks for more
     return tmp_path
 
 

@@ -32,7 +32,8 @@ def test_library_lints_clean() -> None:
 def scaled_by(check: Check, factor: float, target: str) -> Check:
     """The same check, predicting `factor` times the claim's value.
 
-    An explicit prediction is multiplied; a root is moved by substituting
+    An explicit prediction is multiplied (for a scaling rule, raised to the
+    power `factor`: its log-log slope is what is multiplied); a root is moved by substituting
     u -> u/factor (and the bracket with it); a stationary claim is told the
     measured point is `factor` times the minimiser: objective Q(x/factor).
     """
@@ -45,6 +46,8 @@ def scaled_by(check: Check, factor: float, target: str) -> Check:
         x = next(s for s in form.gradient.free_symbols if s.name == target)
         gradient = form.gradient.subs(x, x / factor) / factor
         return dataclasses.replace(check, implicit=dataclasses.replace(form, gradient=gradient))
+    if check.agreement.rule == "scaling":  # a constant factor leaves a log-log slope alone
+        return dataclasses.replace(check, prediction=check.prediction**factor)
     return dataclasses.replace(check, prediction=check.prediction * factor)
 
 
