@@ -16,7 +16,6 @@ import functools
 import hashlib
 import inspect
 import json
-import os
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -26,19 +25,11 @@ from checker.jsonio import atomic_write, plain
 from checker.plan import Plan
 from checker.run import ClaimResult, VariantResult
 
-__all__ = ["ResultCache", "default_cache_dir", "result_from_dict", "result_to_dict"]
+__all__ = ["ResultCache", "result_from_dict", "result_to_dict"]
 
 _FORMAT = 1
 _LIBRARIES = ("jax", "jaxlib", "numpy", "scipy", "sympy", "pydantic", "optax")
 _CORE = ("agree.py", "compile.py", "expr.py", "plan.py", "run.py", "spec.py", "yamlio.py")
-
-
-def default_cache_dir() -> Path:
-    """$CHECKER_CACHE_DIR, else the user's cache folder (XDG), else ~/.cache/checker."""
-    if os.environ.get("CHECKER_CACHE_DIR"):
-        return Path(os.environ["CHECKER_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "checker"
 
 
 class ResultCache:

@@ -239,8 +239,9 @@ def _schema(args: argparse.Namespace, console: Console, errors: Console) -> int:
 
 
 def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
-    from checker.cache import ResultCache, default_cache_dir
+    from checker.cache import ResultCache
     from checker.changes import ChangeError, changed_files, touched_by
+    from checker.paths import default_cache_dir
     from checker.report import (
         github_annotations,
         print_problems,
@@ -269,7 +270,9 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
     if not plans:
         errors.print(f"no claim matches --select {args.select!r}")
         return EXIT_FAILED
-    cache = ResultCache(args.cache_dir or default_cache_dir(), read=not args.no_cache)
+    if args.cache_dir:  # results and compilations, here and in the workers
+        os.environ["CHECKER_CACHE_DIR"] = str(args.cache_dir)
+    cache = ResultCache(default_cache_dir(), read=not args.no_cache)
     pin_threads()  # the same float results in-process and in workers
     started = time.perf_counter()
     finished: list = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import time
 import traceback
 import zlib
@@ -27,6 +28,7 @@ import sympy as sp
 from checker.agree import Point, Verdict, decide
 from checker.compile import compile_expr, jax_backend, numpy_backend
 from checker.measure.registry import Measurement
+from checker.paths import default_cache_dir
 from checker.plan import Check, Plan, RootOf, Stationary
 
 jax = lazy.load("jax")
@@ -142,8 +144,25 @@ class _Evaluation:
     series: tuple[dict[str, Any], ...] = ()
 
 
+@functools.cache
+def enable_compile_cache() -> None:
+    """JAX's persistent compilation cache in the user's cache folder.
+
+    By default JAX caches only compilations slower than a second, which on
+    CPU is none of ours; with the threshold at 0 a warm process skips XLA's
+    compile (keyed by the program and the compiler's flags: safe to share).
+    Off with CHECKER_COMPILE_CACHE=0.
+    """
+    if os.environ.get("CHECKER_COMPILE_CACHE", "1") == "0":
+        return
+    jax.config.update("jax_compilation_cache_dir", str(default_cache_dir() / "jax"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
 class _ClaimRunner:
     def __init__(self, plan: Plan, seed: int) -> None:
+        enable_compile_cache()
         self.plan = plan
         self.measurement = plan.measurement
         self.x64 = plan.claim.x64

@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "checker"
 
 # Lower layers first; a module may import only its own layer or those before it.
 LAYERS = [
-    ["yamlio", "jsonio"],
+    ["yamlio", "jsonio", "paths"],
     ["spec"],
     ["expr"],
     ["compile"],
