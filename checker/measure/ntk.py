@@ -169,21 +169,29 @@ def eigen_decay(key: Any, params: EigenDecayParams, *, lr: Any = 0.05) -> dict[s
 class LinearizationParams(_Params):
     """A network and its linearisation, trained side by side by the same GD."""
 
-    width: int = pydantic.Field(1024, ge=1, description="hidden width n")
+    max_width: int = pydantic.Field(
+        8192, ge=1, description="hidden units allocated; the traced `width` uses the first ones"
+    )
     depth: int = pydantic.Field(1, ge=1, description="number of hidden layers")
     dim: int = pydantic.Field(4, ge=1, description="input dimension d")
     n_train: int = pydantic.Field(8, ge=1, description="training points m")
     steps: int = pydantic.Field(200, ge=1, description="gradient-descent steps")
     every: int = pydantic.Field(20, ge=1, description="record the residuals every this many steps")
     activation: Activation = pydantic.Field("tanh", description="hidden-layer nonlinearity")
-    parametrisation: Literal["ntk", "mean_field"] = pydantic.Field(
-        "ntk",
-        description=(
-            "ntk: f = mlp_apply (readout scaled n^-1/2), step lr; mean_field: f = "
-            "n^-1/2 mlp_apply (readout scaled 1/n), step lr*n, the scaling under "
-            "which features move by O(1)"
-        ),
-    )
+
+
+def _masked_layers(layers: list[Any], width: Any, max_width: int) -> list[Any]:
+    """Layers that act as a width-`width` network inside a `max_width` one.
+
+    Every weight matrix fed by a hidden layer has its columns beyond `width`
+    zeroed and the rest scaled by sqrt(max_width/width): with `nets.mlp_apply`'s
+    own 1/sqrt(fan_in) this is the NTK scaling 1/sqrt(width), and the unused
+    units neither reach the output nor receive gradient. So the width is a
+    traced input, and one compilation serves a sweep over it.
+    """
+    jnp = jax.numpy
+    mask = (jnp.arange(max_width) < width) * jnp.sqrt(max_width / width)
+    return [(w if i == 0 else w * mask, b) for i, (w, b) in enumerate(layers)]
 
 
 @measurement(
@@ -191,32 +199,43 @@ class LinearizationParams(_Params):
     params=LinearizationParams,
     outputs=["r_net", "r_lin", "lr_lam_max"],
 )
-def linearization_gap(key: Any, params: LinearizationParams, *, lr: Any = 0.5) -> dict[str, Any]:
+def linearization_gap(
+    key: Any,
+    params: LinearizationParams,
+    *,
+    width: Any = 1024.0,
+    lr: Any = 0.5,
+    readout_exponent: Any = 0.5,
+) -> dict[str, Any]:
     """Training residuals of a network and of its first-order Taylor model at init.
 
-    The network f is an MLP (`nets.mlp_init`/`mlp_apply`, all weights and biases
-    trained); its linearisation is f_lin(p) = f(p0) + J(p0) (p - p0), evaluated
-    with `jax.jvp`. Both start at p0 and are trained by the same plain GD
-    (optax.sgd) on 1/(2m) sum_i (f(x_i) - y_i)^2 over m = `n_train` Gaussian inputs.
-    The residuals on the training inputs are recorded every `every` steps and
-    divided by the initial residual norm |r_0| (the same for both).
+    The network f is an MLP of hidden width `width` (`nets.mlp_init`/`mlp_apply`,
+    NTK parametrisation, all weights and biases trained; see `_masked_layers`
+    for how the width is traced) with its output scaled by width^(1/2 - a),
+    a = `readout_exponent`: a = 1/2 is the NTK parametrisation, a = 1 the
+    mean-field one, where features move by O(1). Its linearisation is f_lin(p) = f(p0) + J(p0) (p - p0),
+    evaluated with `jax.jvp`. Both start at p0 and are trained by the same plain
+    GD (optax.sgd, step lr * width^(2a - 1)) on 1/(2m) sum_i (f(x_i) - y_i)^2 over
+    m = `n_train` Gaussian inputs. The residuals on the training inputs are
+    recorded every `every` steps and divided by the initial residual norm |r_0|
+    (the same for both).
 
     Outputs: `r_net` and `r_lin`, shape (T, m) with T = steps/every + 1;
-    `lr_lam_max`, the effective step times the largest eigenvalue of the
-    initial empirical NTK Gram matrix over m (GD on the linear model is stable
-    below 2). Knob `parametrisation`: mean_field leaves the kernel regime.
+    `lr_lam_max`, the step times the largest eigenvalue of the initial empirical
+    NTK Gram matrix over m (GD on the linear model is stable below 2).
+    Width, step and readout exponent are traced inputs (one compilation).
     """
     jnp = jax.numpy
     k_data, k_net = jax.random.split(key)
     x, y = _regression_data(k_data, params.n_train, params.dim)
     phi = _activation(params.activation)
-    p0 = nets.mlp_init(k_net, [params.dim, *[params.width] * params.depth, 1])
-    mean_field = params.parametrisation == "mean_field"
-    scale = params.width**-0.5 if mean_field else 1.0
-    step = lr * params.width if mean_field else lr
+    p0 = nets.mlp_init(k_net, [params.dim, *[params.max_width] * params.depth, 1])
+    scale = width ** (0.5 - readout_exponent)
+    step = lr * width ** (2 * readout_exponent - 1)
 
     def f(p: Any, inputs: Any) -> Any:
-        return scale * nets.mlp_apply(p, inputs, activation=phi)[:, 0]
+        layers = _masked_layers(p, width, params.max_width)
+        return scale * nets.mlp_apply(layers, inputs, activation=phi)[:, 0]
 
     f0 = f(p0, x)
 
