@@ -10,12 +10,14 @@ import dataclasses
 import fnmatch
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from checker.cache import ResultCache
 from checker.plan import Plan, plan_claim
-from checker.run import ClaimResult, run_plan
 from checker.spec import ClaimFile, ClaimFileError, claim_files, validate_file
-from checker.workers import WorkerPool
+
+if TYPE_CHECKING:  # the runner (SciPy, JAX) loads when something runs, not for lint
+    from checker.cache import ResultCache
+    from checker.run import ClaimResult
 
 __all__ = ["InvalidClaims", "Library", "lint", "run_plans", "select", "verify"]
 
@@ -103,6 +105,9 @@ def run_plans(
     With `workers` > 1 or a `timeout`, claims run in spawned worker processes
     (see `checker.workers`); otherwise here, one after another.
     """
+    from checker.run import run_plan
+    from checker.workers import WorkerPool
+
     by_id = {plan.claim.id: plan for plan in plans}
     results: dict[str, ClaimResult] = {}
 
@@ -148,5 +153,7 @@ def verify(
     library = lint([Path(p) for p in paths])
     if library.problems:
         raise InvalidClaims(library.problems)
+    from checker.cache import ResultCache
+
     cache = ResultCache(cache_dir) if cache_dir else None
     return run_plans(select(library.plans, select_glob), seed=seed, cache=cache)

@@ -1,0 +1,236 @@
+"""Performance, measured side by side in one run on one machine, printed as ratios.
+
+Sections (pick with --only a,b,...):
+
+  a  the library cold vs warm (result cache) vs --no-cache with a warm JAX
+     compilation cache, each a fresh `checker verify` process
+  b  seeds batched with vmap vs a Python loop over seeds, per measurement
+     family (both compiled once, timed warm)
+  c  a compiled prediction on 10^5 points vs SymPy's own evaluation (evalf)
+  d  `checker lint` and `checker list` on 100 claims, and which heavy modules
+     each imports
+  e  1 vs N worker processes on the library (no caches)
+  f  the empirical NTK of nets.empirical_ntk vs a plain jax.jacobian
+     contraction (the reference), same width and inputs, against the closed form
+
+Usage, from the repository root:  python bench/perf.py [--only a,c] [claims/]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("claims", nargs="?", type=Path, default=ROOT / "claims")
+    parser.add_argument("--only", default="a,b,c,d,e,f")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, {sys.platform}, Python {sys.version.split()[0]}")
+    sections = {"a": caches, "b": vmap_vs_loop, "c": prediction_speed, "d": lint_and_list,
+                "e": workers, "f": empirical_ntk}  # fmt: skip
+    for name in args.only.split(","):
+        print(f"\n== {name}: {sections[name].__doc__.strip().splitlines()[0]}")
+        sections[name](args)
+    return 0
+
+
+def _verify(claims: Path, cache: Path, *extra: str, env: dict | None = None) -> float:
+    command = [sys.executable, "-m", "checker.cli", "verify", str(claims), "--cache-dir",
+               str(cache), "--report-dir", str(cache / "reports"), *extra]  # fmt: skip
+    started = time.perf_counter()
+    done = subprocess.run(
+        command, capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        print(done.stdout[-3000:], done.stderr[-3000:])
+    return seconds
+
+
+def caches(args: argparse.Namespace) -> None:
+    """Library cold vs warm result cache vs warm compilation cache."""
+    with tempfile.TemporaryDirectory() as folder:
+        cache = Path(folder)
+        workers = ("--workers", str(args.workers))
+        cold = _verify(args.claims, cache, *workers)
+        warm = _verify(args.claims, cache, *workers)
+        compiled = _verify(args.claims, cache, "--no-cache", *workers)
+    print(f"cold {cold:.1f} s | warm (results cached) {warm:.1f} s | --no-cache, compilations "
+          f"cached {compiled:.1f} s")  # fmt: skip
+    print(f"ratios: cold/warm {cold / warm:.1f}x, cold/compile-cached {cold / compiled:.2f}x")
+
+
+def _timed(function: Callable[[], object], repeats: int = 3) -> float:
+    import jax
+
+    jax.block_until_ready(function())  # compile
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        jax.block_until_ready(function())
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def vmap_vs_loop(args: argparse.Namespace) -> None:
+    """vmap over seeds vs a Python loop over seeds, per measurement family."""
+    from checker.verify import lint
+
+    library = lint([args.claims])
+    seen: set[str] = set()
+    for plan in sorted(library.plans, key=lambda p: p.claim.id):
+        family = plan.measurement.name.split(".")[0]
+        if family not in seen and not plan.claim.x64:
+            seen.add(family)
+            _family_timing(plan, family)
+
+
+def _family_timing(plan: object, family: str) -> None:
+    import jax
+    import numpy as np
+
+    from checker.run import _batched, _seed_keys
+
+    m, check = plan.measurement, plan.check
+    point = check.sweep[0]
+    params, inputs = check.params_at(m, point), check.inputs_at(m, point)
+    keys = _seed_keys(plan.claim.id, 0, plan.claim.measurement.seeds)
+    stacked = {k: np.asarray([v], np.float32) for k, v in inputs.items()}
+    batched = _batched(m, params, False)
+    one = jax.jit(lambda key, x: dict(m.fn(key, params, **x)))
+    scalars = {k: np.float32(v) for k, v in inputs.items()}
+    vmapped = _timed(lambda: batched(keys, stacked))
+    looped = _timed(lambda: [one(k, scalars) for k in keys])
+    print(f"{family:16s} {plan.claim.id:45s} seeds {len(keys):3d}: vmap {vmapped * 1e3:8.1f} ms"
+          f", loop {looped * 1e3:8.1f} ms, loop/vmap {looped / vmapped:5.2f}x")  # fmt: skip
+
+
+def prediction_speed(args: argparse.Namespace) -> None:
+    """A compiled prediction on 1e5 points vs SymPy's evalf."""
+    import jax
+    import numpy as np
+
+    from checker.compile import compile_expr, jax_backend
+    from checker.expr import parse_expr, symbols_for
+
+    names = symbols_for(["s", "t", "tau", "u0"])
+    expr = parse_expr("s*exp(2*s*t/tau) / (exp(2*s*t/tau) - 1 + s/u0)", names)
+    symbols = [names[k] for k in ("s", "t", "tau", "u0")]
+    rng = np.random.default_rng(0)
+    values = [rng.uniform(0.5, 2.0, 100_000) for _ in symbols]
+    with jax.enable_x64(True):
+        compiled = jax.jit(compile_expr(expr, symbols, jax_backend()))
+        per_point_jax = _timed(lambda: compiled(*values)) / 1e5
+        got = np.asarray(compiled(*values))[:5]
+    sample = 300
+    started = time.perf_counter()
+    for i in range(sample):
+        expr.evalf(subs={s: v[i] for s, v in zip(symbols, values, strict=True)})
+    per_point_sympy = (time.perf_counter() - started) / sample
+    want = [float(expr.evalf(subs={s: v[i] for s, v in zip(symbols, values, strict=True)}))
+            for i in range(5)]  # fmt: skip
+    assert np.allclose(got, want, rtol=1e-12), (got, want)
+    print(
+        f"1e5 points: compiled {per_point_jax * 1e5 * 1e3:.2f} ms; SymPy evalf "
+        f"{per_point_sympy * 1e6:.0f} us/point (x1e5 = {per_point_sympy * 1e5:.0f} s); "
+        f"ratio {per_point_sympy / per_point_jax:,.0f}x; same values to 1e-12"
+    )
+
+
+def lint_and_list(args: argparse.Namespace) -> None:
+    """lint and list on 100 claims, and what they import."""
+    files = sorted(f for f in args.claims.rglob("*.yaml"))
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "claims"
+        for i in range(100):
+            source = files[i % len(files)]
+            text = re.sub(r"^id: \S+/(\S+)$", rf"id: copy{i:03d}/\1", source.read_text(),
+                          count=1, flags=re.MULTILINE)  # fmt: skip
+            (target / f"c{i:03d}").mkdir(parents=True)
+            (target / f"c{i:03d}" / source.name).write_text(text)
+        for command in ("lint", "list"):
+            probe = (
+                "import sys, time; t = time.perf_counter(); from checker.cli import main; "
+                f"code = main([{command!r}, {str(target)!r}]); "
+                "print('SECONDS', time.perf_counter() - t); "
+                "print('HEAVY', sorted({m for m in sys.modules} & "
+                "{'jax._src', 'jaxlib', 'sympy.core', 'scipy.stats', 'matplotlib.figure'}))"
+            )
+            started = time.perf_counter()
+            done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+            total = time.perf_counter() - started
+            lines = [x for x in done.stdout.splitlines() if x.startswith(("SECONDS", "HEAVY"))]
+            inside = float(lines[0].split()[1])
+            print(f"checker {command} on 100 claims: {inside:.2f} s in main(), {total:.2f} s with "
+                  f"interpreter start; heavy modules imported: {lines[1].split(' ', 1)[1]}")  # fmt: skip
+
+
+def workers(args: argparse.Namespace) -> None:
+    """1 vs N worker processes on the library."""
+    times = {}
+    for n in (1, args.workers):
+        folder = Path(tempfile.mkdtemp())
+        times[n] = _verify(args.claims, folder, "--workers", str(n),
+                           env={"CHECKER_COMPILE_CACHE": "0"})  # fmt: skip
+        shutil.rmtree(folder, ignore_errors=True)
+    print(
+        f"1 worker {times[1]:.1f} s, {args.workers} workers {times[args.workers]:.1f} s: "
+        f"{times[1] / times[args.workers]:.2f}x"
+    )
+
+
+def empirical_ntk(args: argparse.Namespace) -> None:
+    """nets.empirical_ntk vs a plain jax.jacobian contraction."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from checker.measure import nets
+
+    width, dim, batch = 4096, 8, 16
+    key = jax.random.PRNGKey(0)
+    params = nets.mlp_init(key, [dim, width, 1])
+    x = jax.random.normal(jax.random.PRNGKey(1), (batch, dim))
+    x = x / jnp.linalg.norm(x, axis=1, keepdims=True) * dim**0.5
+
+    def f(p, inputs):
+        return nets.mlp_apply(p, inputs)[:, 0]
+
+    ours = jax.jit(lambda p: nets.empirical_ntk(f, p, x, x))
+
+    def reference(p):
+        jac = jax.jacobian(f)(p, x)
+        leaves = jax.tree_util.tree_leaves(jac)
+        return sum(j.reshape(batch, -1) @ j.reshape(batch, -1).T for j in leaves)
+
+    reference = jax.jit(reference)
+    t_ours, t_ref = _timed(lambda: ours(params)), _timed(lambda: reference(params))
+    gap = float(jnp.max(jnp.abs(ours(params) - reference(params))))
+    cos = np.clip(np.asarray(x @ x.T) / dim, -1, 1)
+    theta = np.arccos(cos)
+    derivative = (np.pi - theta) / (2 * np.pi)  # E[relu'(u) relu'(v)]
+    nngp = (np.sin(theta) + (np.pi - theta) * cos) / (2 * np.pi)  # E[relu(u) relu(v)]
+    closed = cos * derivative + nngp + derivative + 1.0  # weights, then hidden and output biases
+    error = float(np.max(np.abs(np.asarray(ours(params)) - closed)))
+    print(
+        f"width {width}, {batch} inputs: ours {t_ours * 1e3:.1f} ms, reference "
+        f"{t_ref * 1e3:.1f} ms, reference/ours {t_ref / t_ours:.2f}x; max |ours - ref| "
+        f"{gap:.1e}; max |ours - closed form| {error:.3f} (finite width)"
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
