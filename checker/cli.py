@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from checker.measure.registry import MeasurementError, load_plugins
@@ -37,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         load_plugins(Path.cwd())
         return args.command(args, console, errors)
     except (MeasurementError, ClaimFileError) as exc:
-        errors.print(f"[bold red]error[/] {exc}")
+        errors.print(f"[bold red]error[/] {escape(str(exc))}")
         return EXIT_USAGE
     except KeyboardInterrupt:
         errors.print("[yellow]interrupted[/]")
@@ -45,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("CHECKER_DEBUG"):
             raise
-        errors.print(f"[bold red]internal error[/] {type(exc).__name__}: {exc}")
+        errors.print(f"[bold red]internal error[/] {escape(f'{type(exc).__name__}: {exc}')}")
         errors.print("  this is a bug in checker; CHECKER_DEBUG=1 shows the traceback")
         return EXIT_USAGE
 
@@ -181,28 +182,36 @@ def _show(args: argparse.Namespace, console: Console, errors: Console) -> int:
                      f"{', '.join(map(str, args.paths))}")  # fmt: skip
         return EXIT_USAGE
     claim = plan.claim
-    console.print(f"[bold]{claim.id}[/]: {claim.title}", highlight=False)
+    console.print(f"{claim.id}: {claim.title}", highlight=False, markup=False)
     console.print(f"{', '.join(claim.source.authors)} ({claim.source.year}), {claim.source.title}"
-                  + (f", arXiv:{claim.source.arxiv}" if claim.source.arxiv else ""), highlight=False)  # fmt: skip
-    console.print(f"where: {claim.source.where}\nfile: {plan.claim_file.path}", highlight=False)
-    console.print(f"\n{' '.join(claim.statement.split())}\n", highlight=False)
+                  + (f", arXiv:{claim.source.arxiv}" if claim.source.arxiv else ""), highlight=False, markup=False)  # fmt: skip
+    console.print(
+        f"where: {claim.source.where}\nfile: {plan.claim_file.path}", highlight=False, markup=False
+    )
+    console.print(f"\n{' '.join(claim.statement.split())}\n", highlight=False, markup=False)
     console.print(f"{claim.prediction.target} = " if claim.prediction.form == "expr" else
-                  f"{claim.prediction.text()}\n", highlight=False)  # fmt: skip
-    console.print(sp.pretty(plan.check.prediction, use_unicode=True), highlight=False)
+                  f"{claim.prediction.text()}\n", highlight=False, markup=False)  # fmt: skip
+    console.print(sp.pretty(plan.check.prediction, use_unicode=True), highlight=False, markup=False)
     for h in claim.hypotheses:
         kind = "require" if h.require else "observe"
-        console.print(f"  {kind} {h.name}: {h.require or h.observe}  {h.text}", highlight=False)
-    console.print(f"\nagreement: {claim.agreement.model_dump()}", highlight=False)
+        console.print(
+            f"  {kind} {h.name}: {h.require or h.observe}  {h.text}", highlight=False, markup=False
+        )
+    console.print(f"\nagreement: {claim.agreement.model_dump()}", highlight=False, markup=False)
     for v in claim.must_fail:
-        console.print(f"  must-fail {v.name}: {v.why}", highlight=False)
+        console.print(f"  must-fail {v.name}: {v.why}", highlight=False, markup=False)
     last = last_verdicts(args.report_dir / "report.json").get(claim.id)
     if last:
         agreement = last.get("agreement") or {}
         console.print(f"\nlast result: {last['verdict']} ({agreement.get('label', '')} "
                       f"{agreement.get('figure', '')} {agreement.get('relation', '')} "
-                      f"{agreement.get('limit', '')}), seed {last.get('seed')}", highlight=False)  # fmt: skip
+                      f"{agreement.get('limit', '')}), seed {last.get('seed')}", highlight=False, markup=False)  # fmt: skip
     else:
-        console.print(f"\nlast result: none in {args.report_dir / 'report.json'}", highlight=False)
+        console.print(
+            f"\nlast result: none in {args.report_dir / 'report.json'}",
+            highlight=False,
+            markup=False,
+        )
     return EXIT_OK
 
 
@@ -262,7 +271,7 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
         try:
             plans = touched_by(plans, changed_files(args.changed_since))
         except ChangeError as exc:
-            errors.print(f"[bold red]error[/] --changed-since: {exc}")
+            errors.print(f"[bold red]error[/] --changed-since: {escape(str(exc))}")
             return EXIT_USAGE
         if not plans:
             console.print(f"no claim changed since {args.changed_since}; nothing to run")

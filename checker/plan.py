@@ -130,7 +130,7 @@ class _Planner:
         for i, variant in enumerate(claim.must_fail):
             variants.append(self._variant(i, variant))
         if self.problems or main is None or None in variants:
-            return self.problems
+            return list({(str(p.location), p.message): p for p in self.problems}.values())
         return Plan(self.file, measurement, main, tuple(variants))
 
     def _unknown_measurement(self) -> None:

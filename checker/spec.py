@@ -366,6 +366,10 @@ def _located_error(located: Located, error: Any) -> ClaimFileError:
         return ClaimFileError(
             where, f"{field}: {yaml_path[-1]!r} is a Python keyword", "rename it (e.g. lam)"
         )
+    if kind in ("too_long", "string_too_long") and isinstance(error.get("input"), str):
+        limit = (error.get("ctx") or {}).get("max_length", "?")
+        text = f"{field}: {len(error['input'])} characters; the limit is {limit}"
+        return ClaimFileError(where, text, "split it with where: definitions")
     value = _short(error.get("input"))
     message = error["msg"].removeprefix("Value error, ")
     return ClaimFileError(where, f"{field}: {message} (got {value})", _hint(kind, yaml_path))

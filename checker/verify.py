@@ -19,7 +19,9 @@ if TYPE_CHECKING:  # the runner (SciPy, JAX) loads when something runs, not for 
     from checker.cache import ResultCache
     from checker.run import ClaimResult
 
-__all__ = ["InvalidClaims", "Library", "lint", "run_plans", "select", "verify"]
+__all__ = ["MAX_CLAIM_FILES", "InvalidClaims", "Library", "lint", "run_plans", "select", "verify"]
+
+MAX_CLAIM_FILES = 2000  # linting costs ~30 ms a file: a larger folder is a mistake, not a run
 
 
 class InvalidClaims(Exception):
@@ -45,6 +47,11 @@ def lint(paths: Sequence[Path]) -> Library:
     """Validate and plan every claim under `paths` without running anything."""
     problems: list[ClaimFileError] = []
     files = claim_files(list(paths))
+    if len(files) > MAX_CLAIM_FILES:
+        where = ", ".join(map(str, paths))
+        too_many = ClaimFileError(where, f"{len(files)} claim files; one run takes at most "
+                                  f"{MAX_CLAIM_FILES}", "run subfolders separately")  # fmt: skip
+        return Library((), (too_many,), len(files))
     for path in paths:
         if not path.exists():
             problems.append(ClaimFileError(str(path), "no such file or directory"))

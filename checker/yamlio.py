@@ -75,11 +75,16 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader without aliases, with YAML 1.2 floats."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent) or getattr(self.peek_event(), "anchor", None):
-            mark = self.peek_event().start_mark
+        event = self.peek_event()
+        if self.check_event(yaml.AliasEvent) or getattr(event, "anchor", None):
             raise yaml.MarkedYAMLError(
                 problem="anchors and aliases (&name, *name) are not allowed in claim files",
-                problem_mark=mark,
+                problem_mark=event.start_mark,
+            )
+        if getattr(event, "tag", None) not in (None, "!"):
+            raise yaml.MarkedYAMLError(
+                problem=f"tags ({event.tag}) are not allowed in claim files",
+                problem_mark=event.start_mark,
             )
         return super().compose_node(parent, index)
 
@@ -111,7 +116,14 @@ def read_yaml(path: Path, display: str | None = None) -> Located:
 
 
 def _compose(text: str, name: str) -> Located:
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # control characters, checked before parsing
+        line = text[: exc.position].count("\n") + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ClaimFileError(
+            Location(name, line, 1), f"invalid YAML: control character U+{code:04X}"
+        ) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from checker.spec import ClaimFileError
@@ -26,9 +27,10 @@ STYLE = {
 
 def print_problems(problems: Sequence[ClaimFileError], console: Console) -> None:
     for problem in problems:
-        console.print(f"[bold red]error[/] {problem.location}: {problem.message}", highlight=False)
+        console.print(f"[bold red]error[/] {escape(f'{problem.location}: {problem.message}')}",
+                      highlight=False)  # fmt: skip
         if problem.hint:
-            console.print(f"  [dim]hint:[/] {problem.hint}", highlight=False)
+            console.print(f"  [dim]hint:[/] {escape(problem.hint)}", highlight=False)
 
 
 def print_results(results: Sequence[ClaimResult], console: Console) -> None:
@@ -43,8 +45,8 @@ def print_results(results: Sequence[ClaimResult], console: Console) -> None:
         table.add_row(
             result.id,
             f"[{STYLE[result.verdict]}]{result.verdict}[/]",
-            figure,
-            _must_fail(result),
+            escape(figure),
+            escape(_must_fail(result)),
             "[dim]cached[/]" if result.cached else f"{result.seconds:.1f}",
         )
     console.print(table)
@@ -65,11 +67,11 @@ def _must_fail(result: ClaimResult) -> str:
 def _explain(result: ClaimResult, console: Console) -> None:
     console.print(f"[{STYLE[result.verdict]}]{result.verdict}[/] {result.id}", highlight=False)
     if result.reason:
-        console.print(f"  reason: {result.reason}", highlight=False)
+        console.print(f"  reason: {escape(result.reason)}", highlight=False)
     for variant in result.must_fail:
         if variant.verdict != "disagrees":
             figure = variant.agreement.describe() if variant.agreement else variant.reason
             console.print(
-                f"  must-fail {variant.name!r} {variant.verdict}: {figure}", highlight=False
+                escape(f"  must-fail {variant.name!r} {variant.verdict}: {figure}"), highlight=False
             )
-    console.print(f"  reproduce: {result.rerun}", highlight=False)
+    console.print(f"  reproduce: {escape(result.rerun)}", highlight=False)
