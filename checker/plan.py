@@ -410,10 +410,10 @@ def _grid(sweep: Mapping[str, list[float]]) -> list[dict[str, float]]:
 
 def _input_defaults(measurement: Measurement) -> dict[str, Any]:
     signature = inspect.signature(measurement.fn)
-    return {
+    return {  # a default that is not a number (None) leaves the input to the claim
         name: p.default
         for name, p in signature.parameters.items()
-        if name in measurement.inputs and p.default is not inspect.Parameter.empty
+        if name in measurement.inputs and _is_number(p.default)
     }
 
 

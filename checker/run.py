@@ -237,7 +237,7 @@ class _ClaimRunner:
         self, check: Check, point: Mapping[str, float], values: dict, outputs: dict
     ) -> Point:
         target = self.plan.claim.prediction.target
-        measured = outputs[target]
+        measured = values[target]  # aligned with the other outputs the prediction may use
         if isinstance(check.implicit, Stationary):
             measured = _kkt_residual(check.implicit, target, values, outputs)
             predict = _zero
