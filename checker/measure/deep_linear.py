@@ -20,7 +20,7 @@ from checker.measure.registry import measurement
 jax = lazy.load("jax")
 optax = lazy.load("optax")
 
-__all__ = ["ModeTrajectoryParams", "mode_trajectory"]
+__all__ = ["ModeTrajectoryParams", "learning_time", "mode_trajectory"]
 
 
 class ModeTrajectoryParams(pydantic.BaseModel):
@@ -106,3 +106,38 @@ def mode_trajectory(key: Any, params: ModeTrajectoryParams, *, s: Any, u0: Any) 
 
     _, (u, imbalance) = jax.lax.scan(step, (weights, opt.init(weights)), None, length=params.steps)
     return {"t": jnp.arange(params.steps, dtype=u.dtype), "u": u, "balance_error": imbalance.max()}
+
+
+def _crossing_step(u: Any, level: Any) -> Any:
+    """First (fractional) step at which u reaches `level`, by linear interpolation.
+
+    `steps` if u never gets there (the claim's hypotheses then catch it).
+    """
+    jnp = jax.numpy
+    above = u >= level
+    i = jnp.clip(jnp.argmax(above), 1, u.shape[0] - 1)
+    before, after = u[i - 1], u[i]
+    fraction = (level - before) / jnp.where(after > before, after - before, 1.0)
+    return jnp.where(above.any(), i - 1 + jnp.clip(fraction, 0.0, 1.0), u.shape[0])
+
+
+@measurement(
+    "deep_linear.learning_time",
+    params=ModeTrajectoryParams,
+    outputs=["t_learn", "reached", "balance_error"],
+)
+def learning_time(
+    key: Any, params: ModeTrajectoryParams, *, s: Any, u0: Any, frac: Any
+) -> dict[str, Any]:
+    """Gradient-descent steps a mode takes to grow from u0 to frac * s.
+
+    Runs `deep_linear.mode_trajectory` (same network, target, start and knobs) and
+    returns `t_learn`, the first step at which the mode strength u reaches frac * s,
+    interpolated linearly between steps; `reached`, 1 if it did within `steps`
+    (else 0, and t_learn = steps); `balance_error` as in mode_trajectory.
+    """
+    trajectory = mode_trajectory(key, params, s=s, u0=u0)
+    u = trajectory["u"]
+    t = _crossing_step(u, frac * s)
+    reached = (u >= frac * s).any().astype(u.dtype)
+    return {"t_learn": t, "reached": reached, "balance_error": trajectory["balance_error"]}
