@@ -20,7 +20,7 @@ from checker.measure.registry import measurement
 
 jax = lazy.load("jax")
 
-__all__ = ["RegretParams", "optimistic_ogd"]
+__all__ = ["AdaptiveRegretParams", "RegretParams", "optimistic_ogd", "optimistic_omd_adaptive"]
 
 
 class RegretParams(pydantic.BaseModel):
@@ -86,5 +86,71 @@ def optimistic_ogd(
     zero = jnp.zeros((params.dim,), dtype)
     init = (zero, zero, jnp.zeros((), dtype), jnp.zeros((), dtype))
     (_, _, loss, variation), _ = jax.lax.scan(_optimistic_step(eta, params.R), init, grads)
+    best = -params.R * jnp.linalg.norm(grads.sum(axis=0))
+    return {"regret": loss - best, "V": variation}
+
+
+class AdaptiveRegretParams(pydantic.BaseModel):
+    """The online problem for a horizon-free learner: domain, longest horizon, mean loss."""
+
+    model_config = pydantic.ConfigDict(frozen=True, extra="forbid")
+
+    dim: int = pydantic.Field(5, ge=1, description="dimension of the decision space")
+    R: float = pydantic.Field(1.0, gt=0, description="radius of the ball the learner plays in")
+    max_T: int = pydantic.Field(10000, ge=1, description="rounds simulated (the largest horizon)")
+    mu: tuple[float, ...] = pydantic.Field(
+        (1.0, -0.5, 0.3, 0.0, 0.2), description="mean loss vector, one entry per dimension"
+    )
+
+    @pydantic.model_validator(mode="after")
+    def _mu_matches_dim(self) -> AdaptiveRegretParams:
+        if len(self.mu) != self.dim:
+            raise ValueError(f"mu has {len(self.mu)} entries but dim={self.dim}; give one per dim")
+        return self
+
+
+def _adaptive_step(diameter: float, radius: float) -> Any:
+    """One round of optimistic OGD with the step D / sqrt(1 + sum_{s<t} |g_s - m_s|^2)."""
+    jnp = jax.numpy
+
+    def step(carry: tuple[Any, ...], g: Any) -> tuple[tuple[Any, ...], None]:
+        y, hint, loss, variation = carry
+        eta = diameter / jnp.sqrt(1.0 + variation)
+        x = _project(y - eta * hint, radius)
+        y = _project(y - eta * g, radius)
+        return (y, g, loss + jnp.dot(g, x), variation + jnp.sum((g - hint) ** 2)), None
+
+    return step
+
+
+@measurement("online.optimistic_omd_adaptive", params=AdaptiveRegretParams, outputs=["regret", "V"])
+def optimistic_omd_adaptive(
+    key: Any, params: AdaptiveRegretParams, *, T: Any, sigma: Any = 1.0
+) -> dict[str, Any]:
+    """Regret after T rounds of optimistic OMD with an adaptive step, on noisy linear losses.
+
+    The stochastically extended adversarial setting of Sachs et al. (2022) and Chen et
+    al. (2023) in its simplest, purely stochastic form: losses <g_t, x> with
+    g_t = mu + sigma * xi_t, xi_t ~ N(0, I) i.i.d., in the ball of radius R. Optimistic
+    OMD with the Euclidean regulariser and the hint m_t = g_{t-1} plays
+    x_t = P(y_{t-1} - eta_t m_t), updates y_t = P(y_{t-1} - eta_t g_t), with the
+    horizon-free step eta_t = D / sqrt(1 + sum_{s<t} |g_s - m_s|^2), D = 2R.
+
+    One run of `max_T` rounds serves every horizon: rounds after T (a traced input) get
+    zero losses, which neither cost nor move the learner. Outputs: `regret` against the
+    best fixed point of the ball for the first T rounds; `V` = sum_{t<=T} |g_t - m_t|^2.
+    """
+    jnp = jax.numpy
+    dtype = jnp.result_type(float)
+    mu = jnp.asarray(params.mu, dtype)
+    rounds = jnp.arange(1, params.max_T + 1)
+    noise = jax.random.normal(key, (params.max_T, params.dim), dtype)
+    grads = jnp.where((rounds <= T)[:, None], mu + sigma * noise, 0.0)
+    zero = jnp.zeros((params.dim,), dtype)
+    init = (zero, zero, jnp.zeros((), dtype), jnp.zeros((), dtype))
+    step = _adaptive_step(2 * params.R, params.R)
+    (_, _, loss, _), _ = jax.lax.scan(step, init, grads)
+    hints = jnp.concatenate([zero[None], grads[:-1]])
+    variation = jnp.sum(jnp.where((rounds <= T)[:, None], (grads - hints) ** 2, 0.0))
     best = -params.R * jnp.linalg.norm(grads.sum(axis=0))
     return {"regret": loss - best, "V": variation}
