@@ -21,7 +21,11 @@ import scipy.stats
 
 from checker import spec
 
-__all__ = ["Point", "Verdict", "decide"]
+__all__ = ["FALSE_FAILURE", "Point", "Verdict", "decide"]
+
+# The chance, per claim, that a true claim fails on noise alone: a `close` check whose
+# seed noise could exceed its tolerance that often cannot be trusted either way.
+FALSE_FAILURE = 1e-3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,19 +77,37 @@ def decide(agreement: Any, points: Sequence[Point], fit: Sequence[str] = ()) -> 
 
 def _close(rule: spec.Close, points: list[Point], fit: tuple[str, ...]) -> Verdict:
     worst = (-math.inf, None, 0.0, 0.0)
+    z = _z_quantile(points)
+    noise = 0.0
     for point in points:
         predicted = point.prediction()
         error = np.abs((point.measured - predicted).mean(axis=0))
         allowed = point.tolerance("atol") + point.tolerance("rtol") * np.abs(predicted.mean(axis=0))
         ratio = _ratio(error, allowed)
+        spread = _standard_error(point.measured - predicted)  # per-seed predictions cancel noise
+        noise = max(noise, float(np.max(_ratio(z * spread, allowed))))
         i = int(np.argmax(ratio))
         if ratio.flat[i] > worst[0]:
             worst = (float(ratio.flat[i]), point, float(error.flat[i]), float(allowed.flat[i]))
     score, point, error, allowed = worst
     return Verdict(
         "close", score <= 1.0, score, 1.0, "max |mean-pred|/tol",
-        details={"worst_error": error, "tolerance_there": allowed, "at": _at(point)},
+        details={"worst_error": error, "tolerance_there": allowed, "at": _at(point),
+                 "noise_to_tolerance": noise},
     )  # fmt: skip
+
+
+def _standard_error(measured: np.ndarray) -> np.ndarray:
+    seeds = measured.shape[0]
+    if seeds < 2:
+        return np.zeros(measured.shape[1:])
+    return measured.std(axis=0, ddof=1) / math.sqrt(seeds)
+
+
+def _z_quantile(points: list[Point]) -> float:
+    """The normal quantile that holds a chance failure to FALSE_FAILURE over all elements."""
+    elements = sum(int(np.prod(p.measured.shape[1:])) for p in points)
+    return float(scipy.stats.norm.ppf(1.0 - FALSE_FAILURE / (2.0 * max(elements, 1))))
 
 
 def _interval(rule: spec.Interval, points: list[Point], fit: tuple[str, ...]) -> Verdict:

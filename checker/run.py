@@ -25,7 +25,7 @@ import scipy.optimize
 import scipy.stats
 import sympy as sp
 
-from checker.agree import Point, Verdict, decide
+from checker.agree import FALSE_FAILURE, Point, Verdict, decide
 from checker.compile import compile_expr, jax_backend, numpy_backend
 from checker.measure.registry import Measurement
 from checker.paths import default_cache_dir
@@ -89,6 +89,14 @@ def run_plan(plan: Plan, seed: int = 0) -> ClaimResult:
         return _result(plan, "inconclusive", main.agreement, (), started, main.reason, seed)
     verdict = "disagrees" if main.verdict == "disagrees" else _overall(variants)
     return _result(plan, verdict, main.agreement, variants, started, main.reason, seed, main.series)
+
+
+def _too_noisy(noise: float) -> str:
+    return (
+        f"the seed noise is {noise:.2f}x the tolerance at a false-failure rate of "
+        f"{FALSE_FAILURE:g}: the check would fail a true claim by chance too often; "
+        "add seeds (noise shrinks like 1/sqrt(seeds)) or justify a wider tolerance"
+    )
 
 
 def _overall(variants: Sequence[VariantResult]) -> Outcome:
@@ -190,6 +198,9 @@ class _ClaimRunner:
         ]
         verdict = decide(check.agreement, points, [str(s) for s in check.fit])
         series = _series(check, points, outputs, verdict)
+        noise = verdict.details.get("noise_to_tolerance", 0.0)
+        if check.name == "claim" and noise > 1.0:
+            return _Evaluation("inconclusive", verdict, _too_noisy(noise), series)
         if not np.isfinite(verdict.figure) and verdict.details.get("reason"):
             return _Evaluation("disagrees", verdict, verdict.details["reason"], series)
         return _Evaluation("agrees" if verdict.holds else "disagrees", verdict, "", series)

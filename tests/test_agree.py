@@ -49,7 +49,7 @@ def test_close_passes_within_atol() -> None:
     assert verdict.rule == "close"
     assert verdict.limit == 1.0
     assert 0.3 < verdict.figure < 0.8
-    assert set(verdict.details) == {"worst_error", "tolerance_there", "at"}
+    assert set(verdict.details) == {"worst_error", "tolerance_there", "at", "noise_to_tolerance"}
 
 
 def test_close_fails_outside_atol() -> None:
