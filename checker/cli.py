@@ -67,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--select", metavar="GLOB", help="only claims whose id matches GLOB")
     verify.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR")
     verify.add_argument("--seed", type=int, default=0, metavar="N", help="master seed (default 0)")
+    verify.add_argument("--seeds", type=_positive_int, metavar="K",
+                        help="explore: run with K fresh master seeds (for nightly runs, not gates)")  # fmt: skip
     verify.add_argument("--changed-since", metavar="REF",
                         help="only claims whose YAML or measurement code changed since git REF")  # fmt: skip
     verify.add_argument("--workers", type=_positive_int, default=_default_workers(), metavar="N",
@@ -258,7 +260,7 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
         report_dict,
         write_reports,
     )
-    from checker.verify import lint, run_plans, select
+    from checker.verify import lint, select
     from checker.workers import pin_threads
 
     library = lint(args.paths)
@@ -283,31 +285,16 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
         os.environ["CHECKER_CACHE_DIR"] = str(args.cache_dir)
     cache = ResultCache(default_cache_dir(), read=not args.no_cache)
     pin_threads()  # the same float results in-process and in workers
+    seeds = _explore_seeds(args.seeds) if args.seeds else [args.seed]
     started = time.perf_counter()
-    finished: list = []
-    interrupted = False
-    with _progress(console) as progress:
-        task = progress.add_task("starting", total=len(plans))
-
-        def done(result: Any) -> None:
-            finished.append(result)
-            progress.advance(task)
-
-        try:
-            results = run_plans(
-                plans,
-                seed=args.seed,
-                on_start=lambda plan: progress.update(task, description=plan.claim.id),
-                on_done=done,
-                cache=cache,
-                workers=args.workers,
-                timeout=args.timeout,
-            )
-        except KeyboardInterrupt:
-            interrupted, results = True, finished
+    results, interrupted = _run_with_progress(plans, seeds, args, cache, console)
     print_results(results, console)
     by_id = {plan.claim.id: plan for plan in plans}
-    report = report_dict(results, by_id, args.seed, time.perf_counter() - started)
+    report = report_dict(results, by_id, seeds[0], time.perf_counter() - started)
+    if args.seeds:
+        report["environment"]["seeds"] = seeds
+        console.print(f"explored master seeds {', '.join(map(str, seeds))}; each row shows "
+                      "the first seed that did not verify, if any", highlight=False)  # fmt: skip
     if interrupted:
         report["summary"].update(incomplete=True, ok=False, not_run=len(plans) - len(results))
     paths = write_reports(results, by_id, report, args.report_dir)
@@ -324,6 +311,42 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
         f"in {summary['seconds']:.1f} s; report: {paths['html']}"
     )
     return EXIT_OK if summary["ok"] else EXIT_FAILED
+
+
+def _run_with_progress(
+    plans: list, seeds: list[int], args: argparse.Namespace, cache: Any, console: Console
+) -> tuple[list, bool]:
+    """Every plan at every seed; with several seeds, each claim's least verified result."""
+    from checker.verify import least_verified, run_plans
+
+    rounds: list[list] = []
+    finished: list = []
+    with _progress(console) as progress:
+        task = progress.add_task("starting", total=len(plans) * len(seeds))
+
+        def done(result: Any) -> None:
+            finished.append(result)
+            progress.advance(task)
+
+        try:
+            for seed in seeds:
+                finished = []
+                rounds.append(run_plans(
+                    plans, seed=seed,
+                    on_start=lambda plan: progress.update(task, description=plan.claim.id),
+                    on_done=done, cache=cache, workers=args.workers, timeout=args.timeout,
+                ))  # fmt: skip
+        except KeyboardInterrupt:
+            rounds.append(finished)
+            return least_verified(rounds), True
+    return least_verified(rounds), False
+
+
+def _explore_seeds(count: int) -> list[int]:
+    """Fresh master seeds for --seeds K (nightly exploration); printed, so reproducible."""
+    import secrets
+
+    return [secrets.randbelow(2**31) for _ in range(count)]
 
 
 def _progress(console: Console) -> Progress:

@@ -19,7 +19,16 @@ if TYPE_CHECKING:  # the runner (SciPy, JAX) loads when something runs, not for 
     from checker.cache import ResultCache
     from checker.run import ClaimResult
 
-__all__ = ["MAX_CLAIM_FILES", "InvalidClaims", "Library", "lint", "run_plans", "select", "verify"]
+__all__ = [
+    "MAX_CLAIM_FILES",
+    "InvalidClaims",
+    "Library",
+    "least_verified",
+    "lint",
+    "run_plans",
+    "select",
+    "verify",
+]
 
 MAX_CLAIM_FILES = 2000  # linting costs ~30 ms a file: a larger folder is a mistake, not a run
 
@@ -144,6 +153,20 @@ def run_plans(
                 on_start(plan)
             finished(run_plan(plan, seed))
     return [results[plan.claim.id] for plan in plans]
+
+
+def least_verified(rounds: Sequence[Sequence[ClaimResult]]) -> list[ClaimResult]:
+    """Per claim, across rounds (seeds): its first result that is not verified, else its last.
+
+    A round may be partial (interrupted); claims keep the order of their first appearance.
+    """
+    chosen: dict[str, ClaimResult] = {}
+    for results in rounds:
+        for result in results:
+            kept = chosen.get(result.id)
+            if kept is None or kept.verdict == "verified":
+                chosen[result.id] = result
+    return list(chosen.values())
 
 
 def verify(

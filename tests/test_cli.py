@@ -177,3 +177,31 @@ def test_list_markdown_with_last_verdicts(project: Path, capsys) -> None:
     assert "| interval | verified (" in table[2] and "seed 0 |" in table[2]
     assert main(["list", "claims", "--markdown", "--verdicts", "missing.json"]) == 0
     assert capsys.readouterr().out.splitlines()[2].endswith("| not run |")
+
+
+def test_explore_mode_runs_fresh_seeds_and_records_them(project: Path, capsys) -> None:
+    write_claim(project / "claims", "toy.yaml", TOY_CLAIM)
+    assert main(["verify", "claims", "--report-dir", "out", "--seeds", "3"]) == 0
+    report = json.loads(Path("out/report.json").read_text())
+    assert len(report["environment"]["seeds"]) == 3
+    assert report["claims"][0]["seed"] in report["environment"]["seeds"]
+    assert "explored master seeds" in capsys.readouterr().out
+
+
+def test_least_verified_keeps_the_first_failure_across_seeds() -> None:
+    from checker.run import ClaimResult
+    from checker.verify import least_verified
+
+    def result(claim_id: str, verdict: str, seed: int) -> ClaimResult:
+        return ClaimResult(claim_id, "p.yaml", verdict, None, (), 0.0, "", seed)
+
+    rounds = [
+        [result("a", "verified", 1), result("b", "verified", 1)],
+        [result("a", "disagrees", 2), result("b", "verified", 2)],
+        [result("a", "error", 3)],
+    ]
+    chosen = least_verified(rounds)
+    assert [(r.id, r.verdict, r.seed) for r in chosen] == [
+        ("a", "disagrees", 2),
+        ("b", "verified", 2),
+    ]
