@@ -121,3 +121,21 @@ def _assert_not_blank(png: Path) -> None:
     pixels = imread(png)
     assert pixels.shape[0] >= 1000 and pixels.shape[1] >= 900
     assert pixels.std() > 0.05  # text, tables and plots, not an empty page
+
+
+def test_two_runs_writing_one_folder_leave_one_complete_set(project: Path) -> None:
+    import json
+    import sys
+
+    write_claim(project / "claims", "good.yaml", TOY_CLAIM)
+    command = "from checker.cli import main; import sys; raise SystemExit(main(sys.argv[1:]))"
+    runs = [
+        subprocess.Popen([sys.executable, "-c", command, "verify", "claims", "--report-dir", "out",
+                          "--seed", str(seed), "--no-cache"], cwd=project)
+        for seed in (11, 12)
+    ]  # fmt: skip
+    assert [run.wait(timeout=300) for run in runs] == [0, 0]
+    seed = json.loads((project / "out" / "report.json").read_text())["environment"]["seed"]
+    assert f"master seed {seed}." in (project / "out" / "summary.md").read_text()
+    assert f"master seed {seed}." in (project / "out" / "index.html").read_text()
+    assert ET.parse(project / "out" / "junit.xml").getroot().find("testsuite") is not None

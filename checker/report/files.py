@@ -7,7 +7,8 @@ atomically, so a reader (or a second run) never sees half of one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +32,38 @@ def write_reports(
     report: Mapping[str, Any],
     folder: Path,
 ) -> dict[str, Path]:
-    """Write every report file; returns their paths by kind."""
+    """Write every report file; returns their paths by kind.
+
+    Each file is replaced atomically, and the whole set is written under an
+    exclusive lock on the folder, so two runs writing the same folder leave
+    one run's complete set, never a mixture.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    with _locked(folder):
+        return _write_all(results, plans, report, folder)
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    with open(folder / ".lock", "a") as handle:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: atomic files, no set-wide lock
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_all(
+    results: Sequence[ClaimResult],
+    plans: Mapping[str, Plan],
+    report: Mapping[str, Any],
+    folder: Path,
+) -> dict[str, Path]:
     summary = {**report["summary"], "seed": report["environment"]["seed"]}
     plots = {}
     for result in results:
