@@ -37,11 +37,10 @@ class _TrainingParams(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(frozen=True, extra="forbid")
 
     dim: int = pydantic.Field(16, ge=1, description="feature dimension d (>= K for collapse)")
-    depth: int = pydantic.Field(1, ge=1, description="linear layers M in the classifier")
-    bias: bool = pydantic.Field(True, description="whether the classifier has a bias b")
-    bias_decay: float = pydantic.Field(
-        0.0, ge=0, description="weight decay on the bias (0: the free bias of the theorems)"
+    max_depth: int = pydantic.Field(
+        1, ge=1, description="classifier layers allocated; the input `depth` <= this are used"
     )
+    bias: bool = pydantic.Field(True, description="whether the classifier has a bias b")
     steps: int = pydantic.Field(1000, ge=1, description="full-batch gradient steps")
     lr: float = pydantic.Field(0.5, gt=0, description="step size")
     momentum: float = pydantic.Field(0.9, ge=0, lt=1, description="heavy-ball momentum")
@@ -87,30 +86,38 @@ def _labels(params: UFMParams) -> Any:
 
 
 def _init(key: Any, params: UFMParams, samples: int) -> dict[str, Any]:
-    """Classifier layers (d x d, ..., K x d), features H (d x N) and bias b, all N(0, s^2)."""
+    """Hidden layers (d x d), last layer (K x d), features H (d x N), bias b: all N(0, s^2)."""
     classes, d = len(params.class_sizes), params.dim
-    keys = jax.random.split(key, params.depth + 2)
-    shapes = [(d, d)] * (params.depth - 1) + [(classes, d)]
-    layers = [
-        params.init_scale * jax.random.normal(k, s)
-        for k, s in zip(keys[: params.depth], shapes, strict=True)
-    ]
+    k_hidden, k_last, k_h, k_b = jax.random.split(key, 4)
+    scale = params.init_scale
     return {
-        "layers": layers,
-        "H": params.init_scale * jax.random.normal(keys[-2], (d, samples)),
-        "b": params.init_scale * jax.random.normal(keys[-1], (classes,)),
+        "hidden": scale * jax.random.normal(k_hidden, (params.max_depth - 1, d, d)),
+        "last": scale * jax.random.normal(k_last, (classes, d)),
+        "H": scale * jax.random.normal(k_h, (d, samples)),
+        "b": scale * jax.random.normal(k_b, (classes,)),
     }
 
 
-def _classifier(weights: dict[str, Any]) -> Any:
-    """The end-to-end classifier W = W_M ... W_1 (K x d)."""
-    product = weights["layers"][0]
-    for layer in weights["layers"][1:]:
-        product = layer @ product
-    return product
+def _active(weights: dict[str, Any], depth: Any) -> Any:
+    """1 for the hidden layers in use (the first depth - 1), 0 for the others."""
+    return (jax.numpy.arange(weights["hidden"].shape[0]) < depth - 1).astype(weights["last"].dtype)
 
 
-def _objective(params: UFMParams, lamW: Any, lamH: Any) -> Any:
+def _classifier(weights: dict[str, Any], depth: Any) -> Any:
+    """The end-to-end classifier W = W_M ... W_1 (K x d); unused hidden layers act as I.
+
+    An unused layer does not enter the loss, so it gets no gradient and no decay:
+    the trained model is exactly the depth-M one, and depth can be a traced input.
+    """
+    jnp = jax.numpy
+    eye = jnp.eye(weights["last"].shape[1], dtype=weights["last"].dtype)
+    product = eye
+    for layer, used in zip(weights["hidden"], _active(weights, depth), strict=True):
+        product = jnp.where(used > 0, layer, eye) @ product
+    return weights["last"] @ product
+
+
+def _objective(params: UFMParams, lamW: Any, lamH: Any, depth: Any, bias_decay: Any) -> Any:
     """The regularised MSE loss of the model as a function of its weights."""
     jnp = jax.numpy
     labels = _labels(params)
@@ -119,20 +126,23 @@ def _objective(params: UFMParams, lamW: Any, lamH: Any) -> Any:
     use_bias = 1.0 if params.bias else 0.0
 
     def loss(w: dict[str, Any]) -> Any:
-        logits = _classifier(w) @ w["H"] + use_bias * w["b"][:, None]
+        logits = _classifier(w, depth) @ w["H"] + use_bias * w["b"][:, None]
         fit = jnp.sum((logits - targets) ** 2) / (2 * samples)
-        decay = lamW / 2 * sum(jnp.sum(layer**2) for layer in w["layers"])
-        bias_penalty = params.bias_decay / 2 * jnp.sum(w["b"] ** 2) * use_bias
+        hidden = jnp.sum(_active(w, depth) * jnp.sum(w["hidden"] ** 2, axis=(1, 2)))
+        decay = lamW / 2 * (hidden + jnp.sum(w["last"] ** 2))
+        bias_penalty = bias_decay / 2 * jnp.sum(w["b"] ** 2) * use_bias
         return fit + decay + bias_penalty + lamH / 2 * jnp.sum(w["H"] ** 2)
 
     return loss
 
 
-def _fit(key: Any, params: UFMParams, lamW: Any, lamH: Any) -> tuple[dict[str, Any], Any, Any]:
+def _fit(
+    key: Any, params: UFMParams, lamW: Any, lamH: Any, depth: Any, bias_decay: Any
+) -> tuple[dict[str, Any], Any, Any]:
     """Weights at the end of training, the final gradient norm and the labels (one seed)."""
     jnp = jax.numpy
     labels = _labels(params)
-    loss = _objective(params, lamW, lamH)
+    loss = _objective(params, lamW, lamH, depth, bias_decay)
     optimizer = optax.sgd(params.lr, momentum=params.momentum)
     final, _ = train(
         loss, _init(key, params, labels.shape[0]), optimizer, params.steps, every=params.steps
@@ -155,12 +165,15 @@ def _class_means(h: Any, labels: Any, classes: int) -> tuple[Any, Any]:
     params=BalancedParams,
     outputs=["gram_w", "eye", "bias_mean", "within", "loss_grad"],
 )
-def ufm_balanced(key: Any, params: BalancedParams, *, lamW: Any, lamH: Any) -> dict[str, Any]:
+def ufm_balanced(
+    key: Any, params: BalancedParams, *, lamW: Any, lamH: Any, bias_decay: Any = 0.0
+) -> dict[str, Any]:
     """Classifier Gram matrix W W^T at the end of GD on the regularised MSE model.
 
     Trains (W, H, b) of the unconstrained-features model on one-hot labels (classes
     of sizes `class_sizes`) with weight decay lamW on every classifier layer and lamH
-    on the features; the bias is unregularised (and absent when `bias` is false).
+    on the features; the bias has weight decay `bias_decay` (0: the free bias of the
+    theorem) and is absent when `bias` is false. One classifier layer (max_depth 1).
 
     Outputs: `gram_w`, W W^T of the end-to-end classifier (K x K): the ETF geometry and
     norms at once; `eye`, the K x K identity (a coordinate for predictions that
@@ -170,9 +183,9 @@ def ufm_balanced(key: Any, params: BalancedParams, *, lamW: Any, lamH: Any) -> d
     the gradient norm of the loss at the end (0 at a critical point).
     """
     jnp = jax.numpy
-    weights, grad_norm, labels = _fit(key, params, lamW, lamH)
+    weights, grad_norm, labels = _fit(key, params, lamW, lamH, 1, bias_decay)
     classes = len(params.class_sizes)
-    w = _classifier(weights)
+    w = _classifier(weights, 1)
     _, within = _class_means(weights["H"], labels, classes)
     return {
         "gram_w": w @ w.T,
@@ -188,23 +201,27 @@ def ufm_balanced(key: Any, params: BalancedParams, *, lamW: Any, lamH: Any) -> d
     params=ImbalancedParams,
     outputs=["p", "nk", "n_total", "w_norm2", "offdiag", "within"],
 )
-def ufm_imbalanced(key: Any, params: ImbalancedParams, *, lamW: Any, lamH: Any) -> dict[str, Any]:
+def ufm_imbalanced(
+    key: Any, params: ImbalancedParams, *, lamW: Any, lamH: Any, depth: Any = 1
+) -> dict[str, Any]:
     """Per-class fit (W H_bar)_kk of the (deep) bias-free model with imbalanced classes.
 
     Same training as `neural_collapse.ufm_balanced` (set `bias: false` for the
     bias-free theorem). H_bar holds the uncentred class means of the features and
-    W = W_M ... W_1 is the end-to-end classifier.
+    W = W_M ... W_1 is the end-to-end classifier, M = `depth` (a traced input, at most
+    `max_depth`: one compilation serves every depth).
 
     Outputs, one entry per class: `p`, the diagonal of W H_bar (the strength with
     which each class is fitted, 1 without regularisation); `nk`, the class sizes
-    (a coordinate; `n_total` is their sum N); `w_norm2`, |w_k|^2, the squared length of each classifier row.
+    (a coordinate; `n_total` is their sum N); `w_norm2`, |w_k|^2, the squared
+    length of each classifier row.
     Diagnostics: `offdiag`, the largest |(W H_bar)_kl|, k != l (0 for an orthogonal
     frame); `within`, the relative within-class scatter (0 once features collapse).
     """
     jnp = jax.numpy
-    weights, _, labels = _fit(key, params, lamW, lamH)
+    weights, _, labels = _fit(key, params, lamW, lamH, depth, 0.0)
     classes = len(params.class_sizes)
-    w = _classifier(weights)
+    w = _classifier(weights, depth)
     means, within = _class_means(weights["H"], labels, classes)
     fit = w @ means
     off = jnp.abs(fit - jnp.diag(jnp.diag(fit)))

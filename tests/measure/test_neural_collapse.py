@@ -56,9 +56,9 @@ def test_deeper_classifiers_fit_more_strongly() -> None:
 
     def fit(depth: int) -> np.ndarray:
         params = ImbalancedParams(
-            class_sizes=(6, 3, 2), dim=4, depth=depth, steps=600, lr=0.3, init_scale=0.3
+            class_sizes=(6, 3, 2), dim=4, max_depth=2, steps=600, lr=0.3, init_scale=0.3
         )
-        run = jax.jit(lambda k: ufm_imbalanced(k, params, lamW=lam, lamH=lam))
+        run = jax.jit(lambda k: ufm_imbalanced(k, params, lamW=lam, lamH=lam, depth=depth))
         return np.asarray(run(jax.random.PRNGKey(2))["p"])
 
     shallow, deep = fit(1), fit(2)
