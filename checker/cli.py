@@ -81,6 +81,15 @@ def _parser() -> argparse.ArgumentParser:
                         help="result cache (default $CHECKER_CACHE_DIR or ~/.cache/checker)")  # fmt: skip
     verify.set_defaults(command=_verify)
 
+    mutate = commands.add_parser("mutate", help="kill rate of each claim's check on wrong formulas")
+    mutate.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    mutate.add_argument("--select", metavar="GLOB", help="only claims whose id matches GLOB")
+    mutate.add_argument("--seed", type=int, default=0, metavar="N")
+    mutate.add_argument("--delta", type=_positive_float, default=0.2, metavar="D",
+                        help="constants are scaled by 1 +/- D (default 0.2)")  # fmt: skip
+    mutate.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR")
+    mutate.set_defaults(command=_mutate)
+
     show = commands.add_parser(
         "show", help="one claim: statement, formula, hypotheses, last result"
     )
@@ -167,6 +176,41 @@ def _list(args: argparse.Namespace, console: Console, errors: Console) -> int:
         console.print(table)
     print_problems(problems, errors)
     return EXIT_USAGE if problems else EXIT_OK
+
+
+def _mutate(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    import json
+
+    from rich.table import Table
+
+    from checker.jsonio import atomic_write
+    from checker.mutate import mutate_plan
+    from checker.report import print_problems
+    from checker.verify import lint, select
+    from checker.workers import pin_threads
+
+    library = lint(args.paths)
+    if library.problems:
+        print_problems(library.problems, errors)
+        return EXIT_USAGE
+    pin_threads()
+    results = [mutate_plan(p, args.seed, args.delta) for p in select(library.plans, args.select)]
+    table = Table("claim", "killed", "rate", "survivors (first 2)", title="checker mutate")
+    for r in results:
+        rate = f"{r.killed / r.total:.0%}" if r.total else "-"
+        table.add_row(r.id, f"{r.killed}/{r.total}", rate,
+                      escape(r.reason or "; ".join(r.survivors[:2])))  # fmt: skip
+    console.print(table)
+    total, killed = sum(r.total for r in results), sum(r.killed for r in results)
+    data = {"total": total, "killed": killed, "claims": [r.as_dict() for r in results]}
+    args.report_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write(args.report_dir / "mutation.json", json.dumps(data, indent=1) + "\n")
+    if not total:
+        errors.print("[bold red]error[/] no mutant ran: nothing was tested")
+        return EXIT_FAILED
+    console.print(f"killed {killed}/{total} mutants ({killed / total:.1%}); "
+                  f"{args.report_dir / 'mutation.json'}")  # fmt: skip
+    return EXIT_OK
 
 
 def _show(args: argparse.Namespace, console: Console, errors: Console) -> int:

@@ -33,7 +33,7 @@ from checker.plan import Check, Plan, RootOf, Stationary
 
 jax = lazy.load("jax")
 
-__all__ = ["ClaimResult", "VariantResult", "run_plan"]
+__all__ = ["ClaimResult", "ClaimRunner", "Evaluation", "VariantResult", "run_plan"]
 
 _ROOT_GRID = 4097  # bracket scan; roots closer than (high - low)/4096 may merge
 
@@ -74,7 +74,7 @@ class ClaimResult:
 def run_plan(plan: Plan, seed: int = 0) -> ClaimResult:
     """Run one claim and its must-fail variants; never raises for a faulty measurement."""
     started = time.perf_counter()
-    runner = _ClaimRunner(plan, seed)
+    runner = ClaimRunner(plan, seed)
     try:
         main = runner.evaluate(plan.check)
         variants = (
@@ -145,7 +145,9 @@ def _reason(exc: BaseException) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Evaluation:
+class Evaluation:
+    """One check's outcome on the measured arrays."""
+
     verdict: Literal["agrees", "disagrees", "inconclusive", "error"]
     agreement: Verdict | None
     reason: str = ""
@@ -168,7 +170,13 @@ def enable_compile_cache() -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
-class _ClaimRunner:
+class ClaimRunner:
+    """One claim's measurements, kept by (params, inputs).
+
+    Every check that shares them (the claim, its must-fail variants, the
+    mutants of `checker mutate`) costs predictions and a rule, no measurement.
+    """
+
     def __init__(self, plan: Plan, seed: int) -> None:
         enable_compile_cache()
         self.plan = plan
@@ -186,12 +194,12 @@ class _ClaimRunner:
         return VariantResult(check.name, verdict or evaluation.verdict, evaluation.agreement,
                              evaluation.reason)  # fmt: skip
 
-    def evaluate(self, check: Check) -> _Evaluation:
+    def evaluate(self, check: Check) -> Evaluation:
         outputs = self.measure(check)
         values = [self._values(check, p, o) for p, o in zip(check.sweep, outputs, strict=True)]
         failed = _failed_observation(check, values)
         if failed:
-            return _Evaluation("inconclusive", None, failed)
+            return Evaluation("inconclusive", None, failed)
         points = [
             self._point(check, p, v, o)
             for p, v, o in zip(check.sweep, values, outputs, strict=True)
@@ -200,10 +208,10 @@ class _ClaimRunner:
         series = _series(check, points, outputs, verdict)
         noise = verdict.details.get("noise_to_tolerance", 0.0)
         if check.name == "claim" and noise > 1.0:
-            return _Evaluation("inconclusive", verdict, _too_noisy(noise), series)
+            return Evaluation("inconclusive", verdict, _too_noisy(noise), series)
         if not np.isfinite(verdict.figure) and verdict.details.get("reason"):
-            return _Evaluation("disagrees", verdict, verdict.details["reason"], series)
-        return _Evaluation("agrees" if verdict.holds else "disagrees", verdict, "", series)
+            return Evaluation("disagrees", verdict, verdict.details["reason"], series)
+        return Evaluation("agrees" if verdict.holds else "disagrees", verdict, "", series)
 
     # ----------------------------------------------------------------- measuring
 

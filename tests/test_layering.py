@@ -21,7 +21,7 @@ LAYERS = [
     ["agree"],
     ["plan"],
     ["run"],
-    ["cache", "changes"],
+    ["cache", "changes", "mutate"],
     ["workers"],
     ["verify", "scaffold"],
     ["report"],

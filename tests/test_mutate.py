@@ -1,0 +1,50 @@
+"""`checker mutate`: mutants of the SymPy tree, run through the claim's own check."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sympy as sp
+
+from checker.cli import main
+from checker.mutate import mutants
+from tests.conftest import TOY_CLAIM, write_claim
+
+
+def test_mutants_cover_constants_exponents_signs_terms_and_functions() -> None:
+    x, y = sp.symbols("x y", real=True)
+    original = 2 * sp.exp(x) + sp.sqrt(y) - sp.log(x)
+    found = {sp.srepr(m) for m in mutants(original)}
+    expected = [
+        sp.Float(2.4) * sp.exp(x) + sp.sqrt(y) - sp.log(x),  # a constant x 1.2
+        sp.Float(1.6) * sp.exp(x) + sp.sqrt(y) - sp.log(x),  # a constant x 0.8
+        2 * sp.cosh(x) + sp.sqrt(y) - sp.log(x),  # exp -> cosh
+        2 * sp.exp(x) + y - sp.log(x),  # sqrt -> identity
+        sp.sqrt(y) - sp.log(x),  # a term dropped
+        2 * sp.exp(x) + sp.sqrt(y) + sp.log(x),  # a sign flipped
+        2 * sp.exp(x) + sp.sqrt(y) - sp.log(x + 1),  # log -> log1p
+        2 * sp.exp(x) + y ** sp.Rational(3, 4) - sp.log(x),  # an exponent + 1/4
+    ]
+    for mutant in expected:
+        assert sp.srepr(mutant) in found, mutant
+    assert sp.srepr(original) not in found
+
+
+def test_mutate_reports_kills_and_survivors(project: Path, capsys) -> None:
+    claim = TOY_CLAIM.replace("  expr: mu\n", "  expr: mu + 0.5*sigma**2 - 0.5\n")
+    write_claim(project / "claims", "toy.yaml", claim)
+    assert main(["mutate", "claims", "--report-dir", "out"]) == 0
+    data = json.loads(Path("out/mutation.json").read_text())
+    (entry,) = data["claims"]
+    assert entry["id"] == "toy/gaussian-mean" and entry["total"] == data["total"] >= 6
+    assert 0 < entry["killed"] < entry["total"]
+    # sigma = 1 in every run: moving its exponent changes nothing, so those mutants survive
+    assert any("sigma**" in s for s in entry["survivors"])
+    assert "killed" in capsys.readouterr().out
+
+
+def test_a_claim_without_mutants_is_an_empty_run_and_fails(project: Path, capsys) -> None:
+    write_claim(project / "claims", "toy.yaml", TOY_CLAIM)  # `mu` has nothing to mutate
+    assert main(["mutate", "claims", "--report-dir", "out"]) == 1
+    assert "no mutant ran" in capsys.readouterr().err
