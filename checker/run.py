@@ -207,7 +207,8 @@ class ClaimRunner:
         verdict = decide(check.agreement, points, [str(s) for s in check.fit])
         series = _series(check, points, outputs, verdict)
         noise = verdict.details.get("noise_to_tolerance", 0.0)
-        if check.name == "claim" and noise > 1.0:
+        if check.name == "claim" and noise > 1.0 and (verdict.holds or verdict.figure <= noise):
+            # a pass, or a miss the noise alone could explain, cannot be trusted either way
             return Evaluation("inconclusive", verdict, _too_noisy(noise), series)
         if not np.isfinite(verdict.figure) and verdict.details.get("reason"):
             return Evaluation("disagrees", verdict, verdict.details["reason"], series)

@@ -57,3 +57,15 @@ def test_the_same_claim_with_enough_samples_is_verified(project: Path) -> None:
     )
     write_claim(project / "claims", "quiet.yaml", quiet)
     assert main(["verify", "claims", "--report-dir", "out"]) == 0
+
+
+def test_a_miss_far_beyond_the_noise_is_still_a_disagreement(project: Path) -> None:
+    noisy = TOY_CLAIM.replace(
+        "params: {samples: 4096, sigma: 1.0}", "params: {samples: 4, sigma: 1.0}"
+    )
+    noisy = noisy.replace(
+        "agreement: {rule: interval, confidence: 0.99}", "agreement: {rule: close, atol: 0.2}"
+    )
+    write_claim(project / "claims", "far.yaml", noisy.replace("  expr: mu\n", "  expr: mu + 5\n"))
+    assert main(["verify", "claims", "--report-dir", "out"]) == 1
+    assert json.loads(Path("out/report.json").read_text())["claims"][0]["verdict"] == "disagrees"
