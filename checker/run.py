@@ -434,13 +434,29 @@ def _compiled(expr: sp.Basic, symbols: tuple[sp.Symbol, ...], fit: tuple[sp.Symb
 
 @functools.cache
 def _batched(m: Measurement, params: pydantic.BaseModel, x64: bool) -> Callable:
-    """jit(vmap over points of vmap over seeds): one compile per distinct static params."""
+    """keys (S,), inputs {name: (P,)} -> outputs (P, S, ...): one compile per static params.
+
+    One vmap over the P*S (point, seed) pairs, keys tiled and inputs repeated.
+    The nested form jit(vmap(vmap(f, (0, None)), (None, 0))), with the keys
+    unbatched on the outer axis, is miscompiled by XLA:CPU in JAX 0.10.2 for
+    some reductions over large arrays (a sweep point silently received another
+    point's values; tests/test_batching.py keeps the reproduction).
+    """
 
     def one(key: Any, inputs: dict[str, Any]) -> dict[str, Any]:
         return dict(m.fn(key, params, **inputs))
 
-    over_seeds = jax.vmap(one, in_axes=(0, None))
-    return jax.jit(jax.vmap(over_seeds, in_axes=(None, 0)))
+    flat = jax.jit(jax.vmap(one))
+
+    def batched(keys: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+        seeds = keys.shape[0]
+        points = next(iter(inputs.values())).shape[0] if inputs else 1
+        tiled = jax.numpy.tile(keys, (points, *(1,) * (keys.ndim - 1)))
+        repeated = {k: jax.numpy.repeat(v, seeds) for k, v in inputs.items()}
+        outputs = flat(tiled, repeated)
+        return {k: v.reshape((points, seeds, *v.shape[1:])) for k, v in outputs.items()}
+
+    return batched
 
 
 def _seed_keys(claim_id: str, seed: int, count: int) -> Any:
