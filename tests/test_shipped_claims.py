@@ -23,10 +23,12 @@ FILES = claim_files([CLAIMS])
 def test_library_lints_clean() -> None:
     library = lint([CLAIMS])
     assert not library.problems, "\n".join(map(str, library.problems))
-    assert len(library.plans) >= 5
-    assert len({plan.claim.paper for plan in library.plans}) >= 5
+    assert len(library.plans) >= 30
+    assert len({plan.claim.paper for plan in library.plans}) >= 15
     rules = {plan.claim.agreement.rule for plan in library.plans}
-    assert len(rules) >= 4, rules
+    assert rules == {"close", "interval", "scaling", "bound", "fit", "rate"}, rules
+    forms = {plan.claim.prediction.form for plan in library.plans}
+    assert forms == {"expr", "root_of", "stationary"}, forms
 
 
 def scaled_by(check: Check, factor: float, target: str) -> Check:
@@ -61,3 +63,9 @@ def test_prediction_times_1_2_is_not_verified(path: Path) -> None:
     wrong = dataclasses.replace(plan, check=scaled_by(plan.check, 1.2, target), variants=())
     result = run_plan(wrong, seed=0)
     assert result.verdict == "disagrees", (result.verdict, result.agreement, result.reason)
+
+
+def test_claims_readme_lists_every_claim() -> None:
+    listed = (CLAIMS / "README.md").read_text()
+    missing = [p.claim.id for p in lint([CLAIMS]).plans if f"`{p.claim.id}`" not in listed]
+    assert not missing, f"regenerate claims/README.md (checker list --markdown): {missing}"
