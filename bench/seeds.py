@@ -35,13 +35,23 @@ from checker.verify import lint, run_plans, select
 
 
 def margin(result: ClaimResult | None, agreement: object | None = None) -> float:
-    """figure/limit oriented so that < 1 holds; nan where no figure was produced."""
+    """How far a check is from its limit, oriented so that < 1 holds and > 1 fails.
+
+    figure/limit for a positive limit; limit/figure for a negative one (rate
+    rules: a slope of -0.5 against a limit of -0.25 is 0.5); for a zero limit
+    (a plain bound) 0 when it holds and inf when it does not. nan: no figure.
+    """
     verdict = agreement if agreement is not None else (result.agreement if result else None)
-    if verdict is None or not math.isfinite(verdict.limit) or verdict.limit == 0:
+    if verdict is None or not math.isfinite(verdict.limit):
         return math.nan
+    figure, limit = verdict.figure, verdict.limit
     if verdict.relation == ">=":
-        return verdict.limit / verdict.figure if verdict.figure else math.inf
-    return verdict.figure / verdict.limit
+        figure, limit = -figure, -limit
+    if limit == 0:
+        return 0.0 if figure <= 0 else math.inf
+    if limit > 0:
+        return figure / limit
+    return limit / figure if figure < 0 else math.inf
 
 
 def main(argv: list[str] | None = None) -> int:
