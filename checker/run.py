@@ -436,7 +436,8 @@ def _compiled(expr: sp.Basic, symbols: tuple[sp.Symbol, ...], fit: tuple[sp.Symb
 def _batched(m: Measurement, params: pydantic.BaseModel, x64: bool) -> Callable:
     """keys (S,), inputs {name: (P,)} -> outputs (P, S, ...): one compile per static params.
 
-    One vmap over the P*S (point, seed) pairs, keys tiled and inputs repeated.
+    One vmap over the P*S (point, seed) pairs, keys tiled and inputs repeated,
+    or, for a measurement registered with batching="loop", one call per pair.
     The nested form jit(vmap(vmap(f, (0, None)), (None, 0))), with the keys
     unbatched on the outer axis, is miscompiled by XLA:CPU in JAX 0.10.2 for
     some reductions over large arrays (a sweep point silently received another
@@ -446,6 +447,7 @@ def _batched(m: Measurement, params: pydantic.BaseModel, x64: bool) -> Callable:
     def one(key: Any, inputs: dict[str, Any]) -> dict[str, Any]:
         return dict(m.fn(key, params, **inputs))
 
+    single = jax.jit(one)
     flat = jax.jit(jax.vmap(one))
 
     def batched(keys: Any, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -453,7 +455,12 @@ def _batched(m: Measurement, params: pydantic.BaseModel, x64: bool) -> Callable:
         points = next(iter(inputs.values())).shape[0] if inputs else 1
         tiled = jax.numpy.tile(keys, (points, *(1,) * (keys.ndim - 1)))
         repeated = {k: jax.numpy.repeat(v, seeds) for k, v in inputs.items()}
-        outputs = flat(tiled, repeated)
+        if m.batching == "loop":
+            calls = [single(tiled[i], {k: v[i] for k, v in repeated.items()})
+                     for i in range(points * seeds)]  # fmt: skip
+            outputs = {k: jax.numpy.stack([c[k] for c in calls]) for k in calls[0]}
+        else:
+            outputs = flat(tiled, repeated)
         return {k: v.reshape((points, seeds, *v.shape[1:])) for k, v in outputs.items()}
 
     return batched

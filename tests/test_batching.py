@@ -39,3 +39,14 @@ def test_every_point_and_seed_matches_its_own_jit_call() -> None:
     want = np.array([[float(single(k, ri)) for k in keys] for ri in r])
     assert got.shape == (3, 3)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_loop_batching_gives_the_same_pairs_as_vmap() -> None:
+    looped = Measurement("test.statistic", _statistic, _Params, ("t",), ("r",), "", "loop")
+    mapped = Measurement("test.statistic", _statistic, _Params, ("t",), ("r",), "", "vmap")
+    keys = jax.random.split(jax.random.PRNGKey(1), 2)
+    r = np.array([0.2, 0.9], np.float32)
+    a = np.asarray(_batched(looped, _Params(n=512), False)(keys, {"r": r})["t"])
+    b = np.asarray(_batched(mapped, _Params(n=512), False)(keys, {"r": r})["t"])
+    assert a.shape == b.shape == (2, 2)
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

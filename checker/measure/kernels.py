@@ -66,7 +66,9 @@ def _weights(key: Any, params: NNGPParams) -> Any:
     return unit * (params.sigma_w2 / params.dim) ** 0.5
 
 
-@measurement("kernels.relu_nngp", params=NNGPParams, outputs=["K", "weight_kurtosis"])
+@measurement(
+    "kernels.relu_nngp", params=NNGPParams, outputs=["K", "weight_kurtosis"], batching="loop"
+)
 def relu_nngp(key: Any, params: NNGPParams, *, theta: Any) -> dict[str, Any]:
     """Monte-Carlo ReLU NNGP kernel E_w[relu(w.x) relu(w.y)] for inputs at angle theta.
 
@@ -98,7 +100,7 @@ class NTKParams(pydantic.BaseModel):
     dim: int = pydantic.Field(8, ge=2, description="input dimension d")
 
 
-@measurement("kernels.relu_ntk_two_layer", params=NTKParams, outputs=["ntk"])
+@measurement("kernels.relu_ntk_two_layer", params=NTKParams, outputs=["ntk"], batching="loop")
 def relu_ntk_two_layer(key: Any, params: NTKParams, *, theta: Any) -> dict[str, Any]:
     """Empirical NTK at initialisation of a one-hidden-layer ReLU network.
 
@@ -138,7 +140,7 @@ class ErfNNGPParams(pydantic.BaseModel):
     width: int = pydantic.Field(65536, ge=1, description="random erf features per seed")
 
 
-@measurement("kernels.erf_nngp", params=ErfNNGPParams, outputs=["K"])
+@measurement("kernels.erf_nngp", params=ErfNNGPParams, outputs=["K"], batching="loop")
 def erf_nngp(
     key: Any,
     params: ErfNNGPParams,

@@ -57,7 +57,7 @@ class DeepNTKParams(_Params):
     dim: int = pydantic.Field(8, ge=2, description="input dimension d")
 
 
-@measurement("ntk.relu_ntk_deep", params=DeepNTKParams, outputs=["ntk", "ntk_xx"])
+@measurement("ntk.relu_ntk_deep", params=DeepNTKParams, outputs=["ntk", "ntk_xx"], batching="loop")
 def relu_ntk_deep(key: Any, params: DeepNTKParams, *, theta: Any) -> dict[str, Any]:
     """Empirical NTK at initialisation of a bias-free deep ReLU network.
 

@@ -19,7 +19,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 
@@ -52,6 +52,11 @@ class Measurement:
     are passed as traced scalars, so one compiled function serves every sweep
     point. Sweep values bound to fields of `params` are static: each distinct
     value compiles once (use them for shapes: widths, step counts).
+
+    `batching` says how the runner spreads one compiled function over the
+    (sweep point, seed) pairs: "vmap" (one batched call) or "loop" (one call
+    per pair). On CPU a loop is several times faster for measurements whose
+    per-seed work is already a large matrix product (bench/perf.py, section b).
     """
 
     name: str
@@ -60,6 +65,7 @@ class Measurement:
     outputs: tuple[str, ...]
     inputs: tuple[str, ...]
     doc: str
+    batching: Literal["vmap", "loop"] = "vmap"
 
     @property
     def module(self) -> str:
@@ -80,13 +86,20 @@ BROKEN_MODULES: dict[str, str] = {}  # built-in modules that failed to import, a
 
 
 def measurement(
-    name: str, *, params: type[pydantic.BaseModel], outputs: Iterable[str]
+    name: str,
+    *,
+    params: type[pydantic.BaseModel],
+    outputs: Iterable[str],
+    batching: Literal["vmap", "loop"] = "vmap",
 ) -> Callable[[Callable[..., Mapping[str, Any]]], Callable[..., Mapping[str, Any]]]:
     """Register `fn(key, params, **inputs) -> {output: array}` computing ONE seed.
 
-    The runner jits the function and vmaps it over seeds and sweep points;
-    write it for a single PRNG key, with JAX operations only.
+    The runner jits the function once and maps it over seeds and sweep points
+    (`batching`: vmap, or a loop of calls); write it for a single PRNG key,
+    with JAX operations only.
     """
+    if batching not in ("vmap", "loop"):
+        raise MeasurementError(f"measurement {name!r}: batching is 'vmap' or 'loop'")
     outputs = tuple(outputs)
     if not outputs:
         raise MeasurementError(f"measurement {name!r} declares no outputs")
@@ -107,6 +120,7 @@ def measurement(
             outputs=outputs,
             inputs=_keyword_inputs(name, fn),
             doc=inspect.getdoc(fn) or "",
+            batching=batching,
         )
         return fn
 
