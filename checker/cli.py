@@ -76,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
                         "(default: $CHECKER_WORKERS, else the number of cores)")  # fmt: skip
     verify.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
                         help="stop a claim after SECONDS and report it as error")  # fmt: skip
+    verify.add_argument("--executor", choices=("local", "dask"), default="local",
+                        help="local processes (default) or a Dask distributed cluster")  # fmt: skip
+    verify.add_argument("--scheduler", metavar="ADDRESS",
+                        help="the Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --executor dask)")  # fmt: skip
     verify.add_argument("--no-cache", action="store_true", help="re-run cached claims")
     verify.add_argument("--cache-dir", type=Path, metavar="DIR",
                         help="result cache (default $CHECKER_CACHE_DIR or ~/.cache/checker)")  # fmt: skip
@@ -198,17 +202,21 @@ def _mutate(args: argparse.Namespace, console: Console, errors: Console) -> int:
     table = Table("claim", "killed", "rate", "survivors (first 2)", title="checker mutate")
     for r in results:
         rate = f"{r.killed / r.total:.0%}" if r.total else "-"
-        table.add_row(r.id, f"{r.killed}/{r.total}", rate,
+        seen = f" (+{len(r.equivalent)} equiv.)" if r.equivalent else ""
+        table.add_row(r.id, f"{r.killed}/{r.total}{seen}", rate,
                       escape(r.reason or "; ".join(r.survivors[:2])))  # fmt: skip
     console.print(table)
     total, killed = sum(r.total for r in results), sum(r.killed for r in results)
-    data = {"total": total, "killed": killed, "claims": [r.as_dict() for r in results]}
+    equivalent = sum(len(r.equivalent) for r in results)
+    data = {"total": total, "killed": killed, "equivalent": equivalent,
+            "claims": [r.as_dict() for r in results]}  # fmt: skip
     args.report_dir.mkdir(parents=True, exist_ok=True)
     atomic_write(args.report_dir / "mutation.json", json.dumps(data, indent=1) + "\n")
     if not total:
         errors.print("[bold red]error[/] no mutant ran: nothing was tested")
         return EXIT_FAILED
-    console.print(f"killed {killed}/{total} mutants ({killed / total:.1%}); "
+    console.print(f"killed {killed}/{total} mutants ({killed / total:.1%}); {equivalent} "
+                  "equivalent under their rule, not counted; "
                   f"{args.report_dir / 'mutation.json'}")  # fmt: skip
     return EXIT_OK
 
@@ -325,6 +333,10 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
     if not plans:
         errors.print(f"no claim matches --select {args.select!r}")
         return EXIT_FAILED
+    if args.executor == "dask" and (not args.scheduler or args.timeout):
+        errors.print("[bold red]error[/] --executor dask needs --scheduler ADDRESS "
+                     "(and takes no --timeout: the cluster's own limits apply)")  # fmt: skip
+        return EXIT_USAGE
     if args.cache_dir:  # results and compilations, here and in the workers
         os.environ["CHECKER_CACHE_DIR"] = str(args.cache_dir)
     cache = ResultCache(default_cache_dir(), read=not args.no_cache)
@@ -379,6 +391,7 @@ def _run_with_progress(
                     plans, seed=seed,
                     on_start=lambda plan: progress.update(task, description=plan.claim.id),
                     on_done=done, cache=cache, workers=args.workers, timeout=args.timeout,
+                    scheduler=args.scheduler if args.executor == "dask" else None,
                 ))  # fmt: skip
         except KeyboardInterrupt:
             rounds.append(finished)

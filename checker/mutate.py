@@ -17,8 +17,10 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import sympy as sp
 
+from checker.compile import compile_expr, numpy_backend
 from checker.plan import Check, Plan, Stationary
 from checker.run import ClaimRunner
 
@@ -36,10 +38,12 @@ class MutationResult:
     survivors: tuple[str, ...]
     seconds: float
     reason: str = ""
+    equivalent: tuple[str, ...] = ()  # mutants the rule provably cannot see: not counted
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "total": self.total, "killed": self.killed,
-                "survivors": list(self.survivors), "reason": self.reason}  # fmt: skip
+                "survivors": list(self.survivors), "equivalent": list(self.equivalent),
+                "reason": self.reason}  # fmt: skip
 
 
 def mutants(expr: sp.Basic, delta: float = 0.2) -> list[sp.Basic]:
@@ -99,15 +103,50 @@ def mutate_plan(plan: Plan, seed: int = 0, delta: float = 0.2) -> MutationResult
     if baseline.verdict != "agrees":
         return MutationResult(plan.claim.id, 0, 0, (), time.perf_counter() - started,
                               f"the claim itself {baseline.verdict}; nothing to mutate")  # fmt: skip
-    killed, survivors = 0, []
+    killed, survivors, equivalent = 0, [], []
+    blind_to = _invariant_symbol(plan)
     candidates = mutants(check.prediction, delta)
     for i, mutant in enumerate(candidates):
-        if _killed(runner, _with_prediction(check, mutant, plan, i)):
+        if blind_to is not None and _factor_free_of(mutant, check.prediction, blind_to):
+            equivalent.append(str(mutant))
+        elif _killed(runner, _with_prediction(check, mutant, plan, i)):
             killed += 1
         else:
             survivors.append(str(mutant))
-    return MutationResult(plan.claim.id, len(candidates), killed, tuple(survivors),
-                          time.perf_counter() - started)  # fmt: skip
+    return MutationResult(plan.claim.id, len(candidates) - len(equivalent), killed,
+                          tuple(survivors), time.perf_counter() - started,
+                          equivalent=tuple(equivalent))  # fmt: skip
+
+
+def _invariant_symbol(plan: Plan) -> sp.Symbol | None:
+    """The symbol a rule looks along, when it cannot see a factor constant in it.
+
+    A scaling rule compares log-log slopes in its variable, so a factor free of
+    that variable changes nothing; a stationary objective has the same
+    minimiser when multiplied by a factor free of the point. Mutants that only
+    add such a factor are equivalent mutants: reported, not counted.
+    """
+    check = plan.check
+    if isinstance(check.implicit, Stationary):
+        name = plan.claim.prediction.target
+    elif check.agreement.rule == "scaling":
+        name = check.agreement.variable
+    else:
+        return None
+    return next((s for s in check.prediction.free_symbols if s.name == name), None)
+
+
+def _factor_free_of(mutant: sp.Basic, original: sp.Basic, symbol: sp.Symbol) -> bool:
+    """d log(mutant/original) / d symbol is 0 at random points (numerically: simplify is slow)."""
+    change = sp.diff(sp.log(mutant) - sp.log(original), symbol)
+    symbols = sorted(change.free_symbols, key=str)
+    function = compile_expr(change, symbols, numpy_backend())
+    rng = np.random.default_rng(0)
+    with np.errstate(all="ignore"):
+        values = function(*(rng.uniform(0.3, 3.0, 16) for _ in symbols))
+    values = np.broadcast_to(np.asarray(values, float), (16,))
+    finite = np.isfinite(values)
+    return bool(finite.sum() >= 8 and np.all(np.abs(values[finite]) < 1e-9))
 
 
 def _with_prediction(check: Check, mutant: sp.Basic, plan: Plan, index: int) -> Check:

@@ -115,11 +115,13 @@ def run_plans(
     workers: int = 1,
     timeout: float | None = None,
     plugin_folder: Path | None = None,
+    scheduler: str | None = None,
 ) -> list[ClaimResult]:
     """Run every plan; one claim's failure never stops the others; unchanged ones come cached.
 
-    With `workers` > 1 or a `timeout`, claims run in spawned worker processes
-    (see `checker.workers`); otherwise here, one after another.
+    With a Dask `scheduler` address, claims run on that cluster (`checker.cluster`);
+    with `workers` > 1 or a `timeout`, in spawned worker processes
+    (`checker.workers`); otherwise here, one after another.
     """
     from checker.run import run_plan
     from checker.workers import WorkerPool
@@ -144,7 +146,11 @@ def run_plans(
             on_start(plan)
         finished(hit)
     workers = min(workers, len(pending))
-    if pending and (workers > 1 or timeout):
+    if pending and scheduler:
+        from checker.cluster import run_on_dask
+
+        run_on_dask(pending, seed, scheduler, plugin_folder or Path.cwd(), on_start, finished)
+    elif pending and (workers > 1 or timeout):
         pool = WorkerPool(workers, plugin_folder or Path.cwd(), timeout)
         pool.run(pending, seed, on_start, finished)
     else:

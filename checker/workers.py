@@ -25,7 +25,7 @@ from checker.cache import result_from_dict, result_to_dict
 from checker.plan import Plan
 from checker.run import ClaimResult
 
-__all__ = ["SINGLE_THREADED", "WorkerPool", "pin_threads"]
+__all__ = ["SINGLE_THREADED", "WorkerPool", "pin_threads", "run_claim_file"]
 
 # Set in every worker before JAX loads: one thread each, so N workers share N
 # cores without oversubscription (unpinned BLAS made one eigvalsh vary 60x).
@@ -173,9 +173,6 @@ def _serve(connection: Connection, plugin_folder: str) -> None:
     """A worker's loop: (path, id, seed) in, ("done", result) or ("failed", reason) out."""
     pin_threads()
     from checker.measure import load_plugins
-    from checker.plan import plan_claim
-    from checker.run import run_plan
-    from checker.spec import validate_file
 
     load_plugins(Path(plugin_folder))
     import jax.numpy  # imported before the first claim's clock starts
@@ -187,9 +184,21 @@ def _serve(connection: Connection, plugin_folder: str) -> None:
         except (EOFError, OSError, KeyboardInterrupt):
             return
         connection.send(("started", None))
-        loaded = validate_file(Path(path))
-        plan = None if isinstance(loaded, list) else plan_claim(loaded)
-        if plan is None or isinstance(plan, list) or plan.claim.id != claim_id:
-            connection.send(("failed", f"{path} changed while running; it no longer plans"))
-            continue
-        connection.send(("done", result_to_dict(run_plan(plan, seed))))
+        connection.send(run_claim_file(Path(path), claim_id, seed))
+
+
+def run_claim_file(path: Path, claim_id: str, seed: int, display: str | None = None) -> tuple:
+    """Re-read, re-plan and run one claim: ("done", result dict) or ("failed", reason).
+
+    Shared by the worker processes and the Dask executor: plans hold compiled
+    callables that do not travel between processes, claim files do.
+    """
+    from checker.plan import plan_claim
+    from checker.run import run_plan
+    from checker.spec import validate_file
+
+    loaded = validate_file(path, display)
+    plan = None if isinstance(loaded, list) else plan_claim(loaded)
+    if plan is None or isinstance(plan, list) or plan.claim.id != claim_id:
+        return ("failed", f"{display or path} changed while running; it no longer plans")
+    return ("done", result_to_dict(run_plan(plan, seed)))

@@ -22,7 +22,7 @@ LAYERS = [
     ["plan"],
     ["run"],
     ["cache", "changes", "mutate"],
-    ["workers"],
+    ["workers", "cluster"],
     ["verify", "scaffold"],
     ["report"],
     ["cli", "pytest_plugin"],

@@ -48,3 +48,16 @@ def test_a_claim_without_mutants_is_an_empty_run_and_fails(project: Path, capsys
     write_claim(project / "claims", "toy.yaml", TOY_CLAIM)  # `mu` has nothing to mutate
     assert main(["mutate", "claims", "--report-dir", "out"]) == 1
     assert "no mutant ran" in capsys.readouterr().err
+
+
+def test_a_factor_the_rule_cannot_see_makes_an_equivalent_mutant() -> None:
+    from checker.mutate import _factor_free_of
+
+    c, depth = sp.symbols("C_W depth", real=True)
+    original = c * (c / 2) ** (depth - 1)
+    shifted = c * (c / 2) ** (depth - sp.Rational(3, 2))  # a factor (C_W/2)^(-1/2): same slope
+    steeper = c * (c / 2) ** (2 * depth - 1)  # another slope in depth
+    assert _factor_free_of(shifted, original, depth)
+    assert _factor_free_of(sp.Float(1.2) * original, original, depth)
+    assert not _factor_free_of(steeper, original, depth)
+    assert not _factor_free_of(shifted, original, c)  # along C_W the factor does change
