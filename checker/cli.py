@@ -1,8 +1,8 @@
 """`checker`: thin command line over the library. Parses arguments, calls, prints, exits.
 
 Exit codes: 0 every selected claim verified; 1 any claim not verified (or none
-ran); 2 usage errors and invalid claim files. A user's mistake never shows a
-traceback.
+ran); 2 usage errors and invalid claim files; 130 interrupted (after writing the
+partial report). A user's mistake never shows a traceback.
 """
 
 from __future__ import annotations
