@@ -94,6 +94,15 @@ def _parser() -> argparse.ArgumentParser:
     mutate.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR")
     mutate.set_defaults(command=_mutate)
 
+    falsify = commands.add_parser("falsify", help="search beyond the sweep for a counterexample")
+    falsify.add_argument("claim_id", metavar="ID")
+    falsify.add_argument("paths", nargs="*", type=Path, default=[Path("claims")], metavar="PATH")
+    falsify.add_argument("--budget", type=_positive_float, default=60.0, metavar="SECONDS")
+    falsify.add_argument("--drop", metavar="HYPOTHESIS",
+                         help="search outside this require: hypothesis too (does it bear load?)")  # fmt: skip
+    falsify.add_argument("--seed", type=int, default=0, metavar="N")
+    falsify.set_defaults(command=_falsify)
+
     show = commands.add_parser(
         "show", help="one claim: statement, formula, hypotheses, last result"
     )
@@ -219,6 +228,37 @@ def _mutate(args: argparse.Namespace, console: Console, errors: Console) -> int:
                   "equivalent under their rule, not counted; "
                   f"{args.report_dir / 'mutation.json'}")  # fmt: skip
     return EXIT_OK
+
+
+def _falsify(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from checker.falsify import falsify
+    from checker.verify import lint
+    from checker.workers import pin_threads
+
+    plan = next((p for p in lint(args.paths).plans if p.claim.id == args.claim_id), None)
+    if plan is None:
+        errors.print(f"[bold red]error[/] no valid claim with id {escape(args.claim_id)!r}")
+        return EXIT_USAGE
+    names = {h.name for h in plan.claim.hypotheses if h.require}
+    if args.drop is not None and args.drop not in names:
+        errors.print(f"[bold red]error[/] --drop: no require: hypothesis {escape(args.drop)!r}; "
+                     f"these bear on parameters: {escape(', '.join(sorted(names)) or 'none')}")  # fmt: skip
+        return EXIT_USAGE
+    pin_threads()
+    result = falsify(plan, args.budget, args.seed, args.drop)
+    region = ", ".join(f"{k} in [{lo:.3g}, {hi:.3g}]" for k, (lo, hi) in result.region.items())
+    dropped = f" without hypothesis {args.drop!r}" if args.drop else ""
+    if result.reason:
+        console.print(f"{result.id}: not searched: {result.reason}", markup=False)
+        return EXIT_USAGE
+    if result.found is None:
+        console.print(f"{result.id}: no counterexample{dropped} in {result.tried} points of "
+                      f"{region}", markup=False)  # fmt: skip
+        return EXIT_OK
+    point = ", ".join(f"{k}={v:g}" for k, v in result.found.point.items())
+    console.print(f"{result.id}: counterexample{dropped} at {point} ({result.found.figure}) "
+                  f"after {result.tried} points of {region}", markup=False)  # fmt: skip
+    return EXIT_FAILED
 
 
 def _show(args: argparse.Namespace, console: Console, errors: Console) -> int:

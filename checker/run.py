@@ -214,6 +214,24 @@ class ClaimRunner:
             return Evaluation("disagrees", verdict, verdict.details["reason"], series)
         return Evaluation("agrees" if verdict.holds else "disagrees", verdict, "", series)
 
+    def pointwise(self, check: Check) -> list[Verdict | None]:
+        """The rule's verdict at each sweep point on its own (None where that point failed).
+
+        What a search for counterexamples needs: which single points disagree.
+        """
+        try:
+            outputs = self.measure(check)
+        except Exception:
+            return [None] * len(check.sweep)
+        verdicts: list[Verdict | None] = []
+        for point, measured in zip(check.sweep, outputs, strict=True):
+            try:
+                built = self._point(check, point, self._values(check, point, measured), measured)
+                verdicts.append(decide(check.agreement, [built], [str(s) for s in check.fit]))
+            except Exception:
+                verdicts.append(None)
+        return verdicts
+
     # ----------------------------------------------------------------- measuring
 
     def measure(self, check: Check) -> list[dict[str, np.ndarray]]:

@@ -21,7 +21,7 @@ LAYERS = [
     ["agree"],
     ["plan"],
     ["run"],
-    ["cache", "changes", "mutate"],
+    ["cache", "changes", "mutate", "falsify"],
     ["workers", "cluster"],
     ["verify", "scaffold"],
     ["report"],
