@@ -139,3 +139,14 @@ def test_two_runs_writing_one_folder_leave_one_complete_set(project: Path) -> No
     assert f"master seed {seed}." in (project / "out" / "summary.md").read_text()
     assert f"master seed {seed}." in (project / "out" / "index.html").read_text()
     assert ET.parse(project / "out" / "junit.xml").getroot().find("testsuite") is not None
+
+
+def test_plots_are_drawn_once_per_result_and_reused(project: Path, capsys) -> None:
+    write_claim(project / "claims", "good.yaml", TOY_CLAIM)
+    assert main(["verify", "claims", "--report-dir", "one"]) == 0
+    stored = sorted((project / "cache" / "plots").glob("*.png"))
+    assert len(stored) == 1
+    assert main(["verify", "claims", "--report-dir", "two"]) == 0
+    first = (project / "one" / "plots" / "toy__gaussian-mean.png").read_bytes()
+    assert (project / "two" / "plots" / "toy__gaussian-mean.png").read_bytes() == first
+    assert sorted((project / "cache" / "plots").glob("*.png")) == stored

@@ -8,11 +8,14 @@ atomically, so a reader (or a second run) never sees half of one.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from checker.jsonio import atomic_write
+from checker.paths import default_cache_dir
+from checker.report import plots as plots_module
 from checker.report.ci import write_junit
 from checker.report.html import slug, write_html_report
 from checker.report.json_report import write_json_report
@@ -43,6 +46,42 @@ def write_reports(
         return _write_all(results, plans, report, folder)
 
 
+def _plot(result: ClaimResult, plan: Plan, path: Path) -> Path | None:
+    """The claim's plot, drawn once per distinct result and plotting code (drawing dominates
+    a cached re-run); a missing or unreadable cache entry is simply drawn again."""
+    if not result.series:
+        return None
+    stored = default_cache_dir() / "plots" / f"{_plot_key(result, plan)}.png"
+    try:
+        data = stored.read_bytes()
+        if data.startswith(b"\x89PNG"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, data)
+            return path
+    except OSError:
+        pass
+    drawn = plot_claim(result, plan.claim, path)
+    if drawn is not None:
+        with contextlib.suppress(OSError):
+            stored.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(stored, drawn.read_bytes())
+    return drawn
+
+
+def _plot_key(result: ClaimResult, plan: Plan) -> str:
+    import json
+
+    from checker.cache import result_to_dict
+
+    content = {
+        k: v for k, v in result_to_dict(result).items() if k not in ("seconds", "cached", "path")
+    }
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode())
+    digest.update(plan.claim_file.path.read_bytes())
+    digest.update(Path(plots_module.__file__).read_bytes())
+    return digest.hexdigest()
+
+
 @contextlib.contextmanager
 def _locked(folder: Path) -> Iterator[None]:
     with open(folder / ".lock", "a") as handle:
@@ -69,7 +108,7 @@ def _write_all(
     for result in results:
         plan = plans.get(result.id)
         if plan is not None:
-            path = plot_claim(result, plan.claim, folder / "plots" / f"{slug(result.id)}.png")
+            path = _plot(result, plan, folder / "plots" / f"{slug(result.id)}.png")
             if path is not None:
                 plots[result.id] = path
     markdown = folder / "summary.md"
