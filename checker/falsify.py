@@ -14,7 +14,6 @@ the one nearest the points the author already trusts. Only pointwise rules
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -23,7 +22,7 @@ import numpy as np
 
 from checker.compile import compile_expr, numpy_backend
 from checker.expr import parse_expr, symbols_for
-from checker.plan import Check, Plan
+from checker.plan import DOMAINS, Check, Plan
 from checker.run import ClaimRunner
 
 __all__ = ["Counterexample", "FalsifyResult", "falsify"]
@@ -121,7 +120,7 @@ class _Allowed:
     def __call__(self, point: Mapping[str, float]) -> bool:
         values = {**self._params(), **point}
         for name, value in point.items():
-            if not _in_domain(_domain(self.plan, name), value):
+            if not DOMAINS[_domain(self.plan, name)](value):
                 return False
         for symbols, condition in self.conditions:
             if any(str(s) not in values for s in symbols):
@@ -134,14 +133,6 @@ class _Allowed:
     def _params(self) -> dict[str, float]:
         merged = {**self.plan.check.params}
         return {k: float(v) for k, v in merged.items() if isinstance(v, int | float)}
-
-
-def _in_domain(domain: str, value: float) -> bool:
-    return {
-        "positive": value > 0, "nonnegative": value >= 0, "negative": value < 0,
-        "unit_interval": 0 <= value <= 1, "integer": float(value).is_integer(),
-        "positive_integer": float(value).is_integer() and value > 0,
-    }.get(domain, math.isfinite(value))  # fmt: skip
 
 
 def _verdicts(runner: ClaimRunner, check: Check, points: list[dict]) -> list[Any]:

@@ -14,6 +14,7 @@ disagrees; one that errors or is inconclusive survives.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -90,8 +91,6 @@ def _local(node: sp.Basic, delta: float) -> Iterator[sp.Basic]:
 
 def mutate_plan(plan: Plan, seed: int = 0, delta: float = 0.2) -> MutationResult:
     """Run every mutant of the claim's prediction through the claim's own check."""
-    import time
-
     started = time.perf_counter()
     runner = ClaimRunner(plan, seed)
     check = plan.check

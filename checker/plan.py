@@ -31,9 +31,9 @@ from checker.measure.registry import (
 )
 from checker.spec import ClaimFile, ClaimFileError
 
-__all__ = ["Check", "Plan", "plan_claim"]
+__all__ = ["DOMAINS", "Check", "Plan", "input_defaults", "plan_claim"]
 
-_DOMAINS = {
+DOMAINS = {  # a symbol's declared domain, checked on numbers (not assumed by SymPy)
     "real": lambda v: np.isfinite(v),
     "positive": lambda v: v > 0,
     "nonnegative": lambda v: v >= 0,
@@ -84,7 +84,7 @@ class Check:
 
     def inputs_at(self, measurement: Measurement, point: Mapping[str, float]) -> dict[str, float]:
         """The traced inputs at a sweep point."""
-        merged = {**_input_defaults(measurement), **self.params, **point}
+        merged = {**input_defaults(measurement), **self.params, **point}
         return {k: float(merged[k]) for k in measurement.inputs}
 
 
@@ -214,7 +214,7 @@ class _Planner:
                     else f"inputs and params of {m.name}: {', '.join(allowed)}"
                 )
                 self.problem((*sweep_at, key), f"{key!r} is neither an input nor a parameter of {m.name}", hint)  # fmt: skip
-        defaults = _input_defaults(m)
+        defaults = input_defaults(m)
         for key in m.inputs:
             if key not in sweep and key not in params and key not in defaults:
                 self.problem(
@@ -377,7 +377,7 @@ class _Planner:
             for key, value in {**self._param_values(params), **point}.items():
                 values_seen.setdefault(key, set()).add(value)
         for name, symbol in self.claim.symbols.items():
-            test = _DOMAINS[symbol.domain]
+            test = DOMAINS[symbol.domain]
             for value in sorted(values_seen.get(name, ())):
                 if not test(value):
                     self.problem((*at, name) if name in self.claim.sweep else ("symbols", name),
@@ -387,7 +387,7 @@ class _Planner:
     def _param_values(self, params: Mapping[str, Any]) -> dict[str, float]:
         fields = self.measurement.params.model_fields
         defaults = {k: f.default for k, f in fields.items() if _is_number(f.default)}
-        merged = {**defaults, **_input_defaults(self.measurement), **params}
+        merged = {**defaults, **input_defaults(self.measurement), **params}
         return {k: float(v) for k, v in merged.items() if _is_number(v)}
 
     def _parse(
@@ -408,7 +408,8 @@ def _grid(sweep: Mapping[str, list[float]]) -> list[dict[str, float]]:
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*sweep.values())]
 
 
-def _input_defaults(measurement: Measurement) -> dict[str, Any]:
+def input_defaults(measurement: Measurement) -> dict[str, Any]:
+    """Numeric defaults of the measurement's traced inputs (keyword-only arguments)."""
     signature = inspect.signature(measurement.fn)
     return {  # a default that is not a number (None) leaves the input to the claim
         name: p.default

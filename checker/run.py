@@ -523,8 +523,8 @@ def _failed_observation(check: Check, values: list[dict]) -> str:
 
 
 def _evaluate(expr: sp.Basic, values: Mapping[str, Any]) -> np.ndarray:
-    symbols = sorted(expr.free_symbols, key=str)
-    function = compile_expr(expr, symbols, numpy_backend())
+    symbols = tuple(sorted(expr.free_symbols, key=str))
+    function = _compiled_numpy(expr, symbols)
     with np.errstate(all="ignore"):
         return np.asarray(function(*(np.asarray(values[str(s)], np.float64) for s in symbols)))
 

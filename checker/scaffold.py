@@ -8,12 +8,11 @@ source, the formula, the tolerance, a must-fail variant that is really wrong.
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
-from typing import Any
 
 from checker.measure.registry import Measurement
+from checker.plan import input_defaults
 from checker.spec import Claim
 
 __all__ = ["ID_PATTERN", "claim_schema", "scaffold_claim"]
@@ -31,8 +30,8 @@ def claim_schema() -> str:
 
 def scaffold_claim(claim_id: str, measurement: Measurement) -> str:
     """YAML text of a claim using `measurement` that lints clean, with TODOs to fill."""
-    defaults = _input_defaults(measurement)
-    sweep = {name: [_number(defaults.get(name), 1.0)] for name in measurement.inputs}
+    defaults = input_defaults(measurement)
+    sweep = {name: [float(defaults.get(name, 1.0))] for name in measurement.inputs}
     params = "\n".join(
         f"#   {name}: {field.default!r}  # {field.description or ''}".rstrip()
         for name, field in measurement.params.model_fields.items()
@@ -71,17 +70,3 @@ must_fail:
     why: TODO a plausible wrong formula that the check must reject
     prediction: {{expr: "2"}}
 """
-
-
-def _number(value: Any, fallback: float) -> float:
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    return float(value) if is_number else fallback
-
-
-def _input_defaults(measurement: Measurement) -> dict[str, Any]:
-    signature = inspect.signature(measurement.fn)
-    return {
-        name: p.default
-        for name, p in signature.parameters.items()
-        if name in measurement.inputs and p.default is not inspect.Parameter.empty
-    }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,8 +70,6 @@ def _plot(result: ClaimResult, plan: Plan, path: Path) -> Path | None:
 
 
 def _plot_key(result: ClaimResult, plan: Plan) -> str:
-    import json
-
     from checker.cache import result_to_dict
 
     content = {
