@@ -44,6 +44,14 @@ class MeasurementFailure(Exception):
     """The measurement raised, or produced something unusable (NaN, wrong outputs)."""
 
 
+class UndefinedPrediction(Exception):
+    """The formula gives no finite number at a point its claim admits.
+
+    Not an error of the checker or the measurement: the claim as stated is
+    false there (or its domain is too broad), so the check disagrees.
+    """
+
+
 @dataclasses.dataclass(frozen=True)
 class VariantResult:
     name: str
@@ -194,16 +202,24 @@ class ClaimRunner:
         return VariantResult(check.name, verdict or evaluation.verdict, evaluation.agreement,
                              evaluation.reason)  # fmt: skip
 
+    def values(self, check: Check) -> list[dict[str, Any]]:
+        """What each sweep point binds: swept values, params, measured outputs (seeds first)."""
+        outputs = self.measure(check)
+        return [self._values(check, p, o) for p, o in zip(check.sweep, outputs, strict=True)]
+
     def evaluate(self, check: Check) -> Evaluation:
         outputs = self.measure(check)
         values = [self._values(check, p, o) for p, o in zip(check.sweep, outputs, strict=True)]
         failed = _failed_observation(check, values)
         if failed:
             return Evaluation("inconclusive", None, failed)
-        points = [
-            self._point(check, p, v, o)
-            for p, v, o in zip(check.sweep, values, outputs, strict=True)
-        ]
+        try:
+            points = [
+                self._point(check, p, v, o)
+                for p, v, o in zip(check.sweep, values, outputs, strict=True)
+            ]
+        except UndefinedPrediction as exc:
+            return Evaluation("disagrees", None, str(exc))
         verdict = decide(check.agreement, points, [str(s) for s in check.fit])
         series = _series(check, points, outputs, verdict)
         noise = verdict.details.get("noise_to_tolerance", 0.0)
@@ -228,6 +244,8 @@ class ClaimRunner:
             try:
                 built = self._point(check, point, self._values(check, point, measured), measured)
                 verdicts.append(decide(check.agreement, [built], [str(s) for s in check.fit]))
+            except UndefinedPrediction as exc:
+                verdicts.append(_undefined(check, str(exc)))
             except Exception:
                 verdicts.append(None)
         return verdicts
@@ -285,9 +303,10 @@ class ClaimRunner:
             predict = _prediction_at(check, values)
         predicted = np.asarray(predict(()) if not check.fit else predict([1.0] * len(check.fit)))
         if not np.all(np.isfinite(predicted)):
-            raise MeasurementFailure(
-                f"check {check.name!r}: the prediction is not finite at {_show(point)}"
-            )
+            message = f"check {check.name!r}: the prediction is not finite at {_show(point)}"
+            if check.fit:  # evaluated at placeholder constants, not the fitted ones
+                raise MeasurementFailure(message)
+            raise UndefinedPrediction(f"{message}, where the claim says it holds")
         tolerances = {k: _evaluate(e, values) for k, e in check.tolerances.items()}
         return Point(dict(point), measured, predict, tolerances)
 
@@ -296,6 +315,11 @@ class ClaimRunner:
         params = check.params_at(m, point).model_dump()
         numbers = {k: float(v) for k, v in params.items() if _is_number(v)}
         return {**numbers, **check.inputs_at(m, point), **point, **_aligned(outputs)}
+
+
+def _undefined(check: Check, reason: str) -> Verdict:
+    return Verdict(check.agreement.rule, False, float("nan"), float("nan"),
+                   "prediction", details={"reason": reason})  # fmt: skip
 
 
 _SERIES_LENGTH = 200  # a curve keeps at most this many evenly spaced entries

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import sympy as sp
 
 from checker.cli import main
@@ -31,6 +32,18 @@ def test_mutants_cover_constants_exponents_signs_terms_and_functions() -> None:
     assert sp.srepr(original) not in found
 
 
+def test_a_bare_symbol_has_an_implicit_factor_and_exponent_to_mutate() -> None:
+    g = sp.Symbol("g")
+    assert {str(m) for m in mutants(g)} >= {"1.2*g", "0.8*g", "sqrt(g)", "g**(5/4)"}
+    assert [str(m) for m in mutants(sp.S.Zero)] == ["0.200000000000000"]
+
+
+def test_each_site_is_mutated_on_its_own() -> None:
+    x = sp.Symbol("x")
+    found = {str(m) for m in mutants(2 * x + 2 * x**3)}
+    assert "2*x**3 + 2.4*x" in found and "2.4*x**3 + 2*x" in found
+
+
 def test_mutate_reports_kills_and_survivors(project: Path, capsys) -> None:
     claim = TOY_CLAIM.replace("  expr: mu\n", "  expr: mu + 0.5*sigma**2 - 0.5\n")
     write_claim(project / "claims", "toy.yaml", claim)
@@ -45,7 +58,8 @@ def test_mutate_reports_kills_and_survivors(project: Path, capsys) -> None:
 
 
 def test_a_claim_without_mutants_is_an_empty_run_and_fails(project: Path, capsys) -> None:
-    write_claim(project / "claims", "toy.yaml", TOY_CLAIM)  # `mu` has nothing to mutate
+    wrong = TOY_CLAIM.replace("  expr: mu\n", "  expr: mu + 5\n")  # nothing verified to mutate
+    write_claim(project / "claims", "toy.yaml", wrong)
     assert main(["mutate", "claims", "--report-dir", "out"]) == 1
     assert "no mutant ran" in capsys.readouterr().err
 
@@ -61,3 +75,20 @@ def test_a_factor_the_rule_cannot_see_makes_an_equivalent_mutant() -> None:
     assert _factor_free_of(sp.Float(1.2) * original, original, depth)
     assert not _factor_free_of(steeper, original, depth)
     assert not _factor_free_of(shifted, original, c)  # along C_W the factor does change
+
+
+def test_a_fit_rule_cannot_see_a_reparametrisation_of_its_constants() -> None:
+    from checker.mutate import _same_affine_family
+
+    limit, first, m = sp.symbols("err_limit err_1 M")
+    original = limit + (first - limit) / m
+    fitted = (first,)
+    seeds = np.array([[0.31], [0.29]])  # err_limit per seed, the same at every M
+    rows = [{"M": np.array(float(k)), "err_limit": seeds} for k in (1, 2, 4, 8)]
+    assert _same_affine_family(limit + (-first - limit) / m, original, fitted, rows)  # sign
+    assert _same_affine_family(limit + first / m, original, fitted, rows)  # err_limit/M absorbed
+    assert not _same_affine_family(limit + (first - limit) / m**2, original, fitted, rows)
+    assert not _same_affine_family(1.2 * limit + (first - limit) / m, original, fitted, rows)
+    # where err_limit varies along the sweep, err_limit/M is no longer in the fitted family
+    varying = [{**row, "err_limit": seeds * (1 + row["M"])} for row in rows]
+    assert not _same_affine_family(limit + first / m, original, fitted, varying)

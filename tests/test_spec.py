@@ -501,3 +501,29 @@ def test_variant_agreement_override_is_validated(
     assert error.message.startswith("must_fail.1.agreement: ")
     assert message in error.message
     assert at(error) == line_col(text, f"agreement: {override}")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _read_both_ways(path: Path) -> tuple[object, object]:
+    """(fast reader's outcome, careful reader's outcome): data and locations, or the error."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    outcomes = []
+    for read in (yamlio._compose, yamlio._compose_checked):
+        try:
+            located = read(text, path.name)
+            outcomes.append((located.data, located.locations))
+        except yamlio.ClaimFileError as error:
+            outcomes.append(str(error))
+    return outcomes[0], outcomes[1]
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((ROOT / "claims").rglob("*.yaml")) + sorted((ROOT / "tests/bad_claims").glob("*.yaml")),
+    ids=lambda path: path.name,
+)
+def test_libyaml_fast_path_reads_exactly_what_the_careful_reader_reads(path: Path) -> None:
+    fast, careful = _read_both_ways(path)
+    assert fast == careful
