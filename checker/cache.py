@@ -16,6 +16,7 @@ import functools
 import hashlib
 import inspect
 import json
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from checker.run import ClaimResult, VariantResult
 __all__ = ["ResultCache", "result_from_dict", "result_to_dict"]
 
 _FORMAT = 1
+_TIMINGS = "timings/last-run.json"  # beside the entries, not among them
 _LIBRARIES = ("jax", "jaxlib", "numpy", "scipy", "sympy", "pydantic", "optax")
 _CORE = ("agree.py", "compile.py", "expr.py", "plan.py", "run.py", "spec.py", "yamlio.py")
 
@@ -67,6 +69,37 @@ class ResultCache:
         if result.id != plan.claim.id or result.seed != seed:
             return None
         return dataclasses.replace(result, path=str(plan.claim_file.path), cached=True)
+
+    def expected_seconds(self, plans: Sequence[Plan]) -> dict[str, float]:
+        """How long each claim took when it last ran here, whatever has changed since.
+
+        A hint for scheduling only (longest first keeps workers busy to the
+        end), so it is read even under `--no-cache` and never trusted for more.
+        """
+        try:
+            seen = json.loads((self.folder / _TIMINGS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(seen, dict):
+            return {}
+        wanted = {plan.claim.id for plan in plans}
+        return {k: float(v) for k, v in seen.items() if k in wanted and _is_seconds(v)}
+
+    def remember_seconds(self, results: Sequence[ClaimResult]) -> None:
+        """Record how long the claims that ran took (cached ones say nothing new)."""
+        ran = {r.id: r.seconds for r in results if not r.cached and r.verdict != "error"}
+        if not ran:
+            return
+        try:
+            seen = json.loads((self.folder / _TIMINGS).read_text(encoding="utf-8"))
+            seen = seen if isinstance(seen, dict) else {}
+        except (OSError, ValueError):
+            seen = {}
+        try:
+            (self.folder / _TIMINGS).parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.folder / _TIMINGS, json.dumps({**seen, **ran}, sort_keys=True))
+        except OSError:
+            pass
 
     def put(self, plan: Plan, seed: int, result: ClaimResult) -> None:
         """Keep a result; errors are not kept (a timeout or a crash may not recur)."""
@@ -137,6 +170,10 @@ def _environment() -> str:
             versions.append(f"{name}=none")
     core = "".join(_read(Path(__file__).parent / name) for name in _CORE)
     return " ".join(versions) + hashlib.sha256(core.encode()).hexdigest()
+
+
+def _is_seconds(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
 
 
 def _read(path: Path) -> str:

@@ -22,7 +22,7 @@ import numpy as np
 import sympy as sp
 
 from checker.compile import CompileError, compile_expr, numpy_backend
-from checker.plan import Check, Plan, Stationary
+from checker.plan import Check, Plan, RootOf, Stationary
 from checker.run import ClaimRunner
 
 __all__ = ["Mutant", "MutationResult", "described_mutants", "mutants", "mutate_plan"]
@@ -161,7 +161,8 @@ def _equivalent(plan: Plan, mutant: sp.Basic, runner: ClaimRunner) -> bool:
     log-log slopes in its variable, so a factor free of that variable changes
     nothing. A stationary objective keeps its stationary points when its
     gradient in the point is multiplied by a factor free of the point (an
-    added constant, an overall scale). A fit rule sees only the family of
+    added constant, an overall scale). An equation keeps its roots when
+    multiplied by a factor free of its unknown. A fit rule sees only the family of
     curves its free constants span over the claim's own points: a mutant that
     spans the same family there (a fitted constant's sign flipped, a term the
     constants absorb) gets the same fit, whatever the seed.
@@ -177,6 +178,8 @@ def _equivalent(plan: Plan, mutant: sp.Basic, runner: ClaimRunner) -> bool:
         return point is not None and _factor_free_of(
             sp.diff(mutant, point), sp.diff(original, point), point
         )
+    if isinstance(check.implicit, RootOf):  # the same roots, times a factor free of the unknown
+        return _factor_free_of(mutant, original, check.implicit.unknown)
     if check.agreement.rule == "scaling":
         variable = symbol(check.agreement.variable)
         return variable is not None and _factor_free_of(mutant, original, variable)

@@ -64,3 +64,19 @@ def test_errors_are_not_cached(project: Path) -> None:
     write_claim(project / "claims", "toy.yaml", text)
     assert main(["verify", "claims", "--report-dir", "out"]) == 1
     assert _entries(project) == []
+
+
+def test_run_times_are_remembered_and_the_slowest_claims_start_first(project: Path) -> None:
+    from checker.cache import ResultCache
+    from checker.verify import _longest_first, lint
+
+    for name in ("fast", "slow"):
+        text = TOY_CLAIM.replace("toy/gaussian-mean", f"toy/{name}")
+        write_claim(project / "claims", f"{name}.yaml", text)
+    _run()
+    plans = lint([project / "claims"]).plans
+    seconds = ResultCache(project / "cache").expected_seconds(plans)
+    assert set(seconds) == {"toy/fast", "toy/slow"} and all(s > 0 for s in seconds.values())
+    timed = {"toy/fast": 1.0, "toy/slow": 5.0}
+    assert [p.claim.id for p in _longest_first(plans, timed)] == ["toy/slow", "toy/fast"]
+    assert [p.claim.id for p in _longest_first(plans, {"toy/fast": 1.0})][0] == "toy/slow"
