@@ -21,7 +21,16 @@ import scipy.stats
 
 from checker import spec
 
-__all__ = ["FALSE_FAILURE", "Point", "Verdict", "decide"]
+__all__ = [
+    "FALSE_FAILURE",
+    "Derived",
+    "Point",
+    "Verdict",
+    "decide",
+    "derived",
+    "group_key",
+    "with_derived",
+]
 
 # The chance, per claim, that a true claim fails on noise alone: a `close` check whose
 # seed noise could exceed its tolerance that often cannot be trusted either way.
@@ -64,6 +73,42 @@ class Verdict:
 
     def describe(self) -> str:
         return f"{self.label} {_fmt(self.figure)} {self.relation} {_fmt(self.limit)}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Derived:
+    """What the plan layer derived with SymPy for a rule, so that the rules need no SymPy.
+
+    `exponents`: a scaling rule's asymptotic exponent per sweep group (keyed by
+    `group_key`), `formula` the exponent as text; `affine`: a fit prediction is
+    affine in its constants (solved in closed form); `notes`: derivations to
+    show in the verdict (a rate's limit and order). `source` and `context` are
+    what the plan layer re-derives from when a check's prediction changes.
+    """
+
+    exponents: Mapping[tuple, float] | None = None
+    formula: str = ""
+    affine: bool = False
+    notes: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    source: Any = None
+    context: Any = None
+
+
+def derived(rule: Any) -> Derived:
+    """The derivations attached to a rule, or none."""
+    return getattr(rule, "_derived", None) or Derived()
+
+
+def with_derived(rule: Any, value: Derived) -> Any:
+    """A copy of the rule carrying `value` (a private attribute: never read from a file)."""
+    copy = rule.model_copy()
+    copy._derived = value
+    return copy
+
+
+def group_key(values: Mapping[str, float], variable: str) -> tuple:
+    """The sweep group of a point: its values except the rule's variable."""
+    return tuple(sorted((k, v) for k, v in values.items() if k != variable))
 
 
 def decide(agreement: Any, points: Sequence[Point], fit: Sequence[str] = ()) -> Verdict:
@@ -140,26 +185,49 @@ def _interval(rule: spec.Interval, points: list[Point], fit: tuple[str, ...]) ->
 
 
 def _scaling(rule: spec.Scaling, points: list[Point], fit: tuple[str, ...]) -> Verdict:
+    """The measured log-log slope against the prediction's slope over the range, or its exponent.
+
+    Both predicted slopes are reported where both exist: over a short range
+    they can differ by 15 %, and which one a paper means decides the verdict.
+    """
     groups = _groups(points, rule.variable)
+    asymptotic = rule.exponent == "asymptotic"
+    exponents = derived(rule).exponents or {}
     worst, worst_at, slopes = -math.inf, {}, []
     for key, members in groups.items():
         x = np.log([p.values[rule.variable] for p in members])
         measured = np.stack([p.measured.mean(axis=0).ravel() for p in members])
         predicted = np.stack([p.prediction().mean(axis=0).ravel() for p in members])
-        if (measured <= 0).any() or (predicted <= 0).any():
+        exponent = exponents.get(key)
+        reason = _no_slope(measured, predicted, asymptotic, exponent)
+        if reason:
             return Verdict("scaling", False, math.inf, rule.tol, "|slope-pred slope|",
-                           details={"reason": "non-positive values; a log-log slope is undefined",
-                                    "at": dict(key)})  # fmt: skip
+                           details={"reason": reason, "at": dict(key)})  # fmt: skip
         for j in range(measured.shape[1]):
             got = _slope(x, np.log(measured[:, j]))
-            want = _slope(x, np.log(predicted[:, j]))
-            slopes.append({"at": dict(key), "measured": got, "predicted": want})
+            over_range = _slope(x, np.log(predicted[:, j])) if (predicted > 0).all() else None
+            want = exponent if asymptotic else over_range
+            slopes.append({"at": dict(key), "measured": got, "predicted": want,
+                           "range_slope": over_range, "asymptotic_exponent": exponent})  # fmt: skip
             if abs(got - want) > worst:
                 worst, worst_at = abs(got - want), slopes[-1]
+    details = {"exponent": rule.exponent, "worst": worst_at, "slopes": slopes}
+    if derived(rule).formula:
+        details["asymptotic_formula"] = derived(rule).formula
     return Verdict(
-        "scaling", worst <= rule.tol, worst, rule.tol, "|slope-pred slope|",
-        details={"worst": worst_at, "slopes": slopes},
-    )  # fmt: skip
+        "scaling", worst <= rule.tol, worst, rule.tol, "|slope-pred slope|", details=details
+    )
+
+
+def _no_slope(
+    measured: np.ndarray, predicted: np.ndarray, asymptotic: bool, exponent: float | None
+) -> str:
+    """Why a group has no slope to compare, or ''."""
+    if (measured <= 0).any() or (not asymptotic and (predicted <= 0).any()):
+        return "non-positive values; a log-log slope is undefined"
+    if asymptotic and exponent is None:
+        return "no asymptotic exponent was derived for this group"
+    return ""
 
 
 def _bound(rule: spec.Bound, points: list[Point], fit: tuple[str, ...]) -> Verdict:
@@ -187,6 +255,12 @@ def _bound(rule: spec.Bound, points: list[Point], fit: tuple[str, ...]) -> Verdi
 
 
 def _fit(rule: spec.Fit, points: list[Point], fit: tuple[str, ...]) -> Verdict:
+    """Fit the free constants on relative residuals, then hold the worst residual to tol.
+
+    A prediction affine in its constants (decided symbolically by the plan
+    layer) is a weighted linear least-squares problem, solved exactly in one
+    step; anything else goes to Levenberg-Marquardt from constants = 1.
+    """
     means = [p.measured.mean(axis=0) for p in points]
 
     def residuals(constants: np.ndarray) -> np.ndarray:
@@ -196,10 +270,14 @@ def _fit(rule: spec.Fit, points: list[Point], fit: tuple[str, ...]) -> Verdict:
         ]
         return np.concatenate([r.ravel() for r in parts])
 
-    constants = np.ones(len(fit))
+    constants, method = np.ones(len(fit)), "none"
     if fit:
-        solution = scipy.optimize.least_squares(residuals, constants, method="lm")
-        constants = solution.x
+        solved = _closed_form(points, means, len(fit), residuals) if derived(rule).affine else None
+        if solved is not None:
+            constants, method = solved, "closed form"
+        else:
+            solution = scipy.optimize.least_squares(residuals, constants, method="lm")
+            constants, method = solution.x, "least squares"
     worst, worst_point = -math.inf, None
     for point, mean in zip(points, means, strict=True):
         predicted = point.prediction(tuple(constants)).mean(axis=0)
@@ -209,8 +287,39 @@ def _fit(rule: spec.Fit, points: list[Point], fit: tuple[str, ...]) -> Verdict:
     return Verdict(
         "fit", worst <= rule.tol, worst, rule.tol, "max rel. residual",
         details={"constants": dict(zip(fit, map(float, constants), strict=True)),
-                 "at": _at(worst_point)},
+                 "method": method, "at": _at(worst_point)},
     )  # fmt: skip
+
+
+def _closed_form(
+    points: list[Point],
+    means: list[np.ndarray],
+    count: int,
+    residuals: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray | None:
+    """The constants minimising the relative residuals of f = f0 + sum c_i g_i, or None.
+
+    f0 and the g_i are read off the compiled prediction at c = 0 and at the unit
+    vectors, so no SymPy is needed here. None when the prediction turns out not
+    to be affine after all (a mutant of an affine claim, say): checked at the
+    solution and at a generic point off the ones it was read at, so that the
+    caller falls back to least squares.
+    """
+    basis = np.vstack([np.zeros(count), np.eye(count)])
+    rows, targets = [], []
+    for point, mean in zip(points, means, strict=True):
+        weight = (1.0 / np.maximum(np.abs(mean), 1e-300)).ravel()
+        values = [point.prediction(tuple(c)).mean(axis=0).ravel() for c in basis]
+        rows.append(np.stack([(v - values[0]) * weight for v in values[1:]], axis=1))
+        targets.append((mean.ravel() - values[0]) * weight)
+    design, target = np.concatenate(rows), np.concatenate(targets)
+    with np.errstate(all="ignore"):
+        constants = np.linalg.lstsq(design, target, rcond=None)[0]
+        for probe in (constants, 0.5 + np.arange(count) / 3.0):
+            linear, exact = target - design @ probe, residuals(probe)
+            if not np.all(np.isfinite(exact)) or not np.allclose(exact, linear, 1e-6, 1e-6):
+                return None
+    return constants
 
 
 def _rate(rule: spec.Rate, points: list[Point], fit: tuple[str, ...]) -> Verdict:
@@ -226,7 +335,8 @@ def _rate(rule: spec.Rate, points: list[Point], fit: tuple[str, ...]) -> Verdict
     slope = _slope(np.log(values), np.log(errors))
     return Verdict(
         "rate", slope <= threshold, slope, threshold, "error slope",
-        details={"variable": rule.variable, "values": values, "rms_errors": errors},
+        details={"variable": rule.variable, "order": rule.order, "values": values,
+                 "rms_errors": errors, **derived(rule).notes},
     )  # fmt: skip
 
 
@@ -264,8 +374,7 @@ def _slope(x: np.ndarray, y: np.ndarray) -> float:
 def _groups(points: list[Point], variable: str) -> dict[tuple, list[Point]]:
     groups: dict[tuple, list[Point]] = defaultdict(list)
     for point in points:
-        key = tuple(sorted((k, v) for k, v in point.values.items() if k != variable))
-        groups[key].append(point)
+        groups[group_key(point.values, variable)].append(point)
     return {k: sorted(v, key=lambda p: p.values[variable]) for k, v in groups.items()}
 
 

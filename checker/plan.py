@@ -20,7 +20,7 @@ import numpy as np
 import pydantic
 import sympy as sp
 
-from checker import spec
+from checker import derive, spec
 from checker.compile import compile_expr, numpy_backend
 from checker.expr import ExprError, parse_expr, symbols_for
 from checker.measure.registry import (
@@ -76,6 +76,10 @@ class Check:
     observes: tuple[tuple[str, sp.Basic], ...]
     violates: tuple[str, ...] = ()
     implicit: RootOf | Stationary | None = None
+
+    def __post_init__(self) -> None:
+        """A check copied with a new prediction (a mutant) re-derives its rule's exponent."""
+        object.__setattr__(self, "agreement", derive.refreshed(self.agreement, self.prediction))
 
     def params_at(self, measurement: Measurement, point: Mapping[str, float]) -> pydantic.BaseModel:
         """The measurement's params at a sweep point (static: one compile per distinct value)."""
@@ -187,12 +191,55 @@ class _Planner:
         if len(self.problems) > before or expr is None:
             return None
         fit = tuple(self.names[f] for f in prediction.fit if f in self.names)
+        derived = self._derive(expr, implicit, agreement, fit, points, params, at)
+        if derived is None:
+            return None
+        expr, agreement, fit = derived
         return Check(
             name, expr, fit, agreement, params, tuple(points), tolerances, observes, violates,
             implicit,
         )  # fmt: skip
 
     # ----------------------------------------------------------------- pieces
+
+    def _derive(
+        self,
+        expr: sp.Basic,
+        implicit: Any,
+        agreement: Any,
+        fit: tuple[sp.Symbol, ...],
+        points: list[dict],
+        params: Mapping[str, Any],
+        at: tuple,
+    ) -> tuple[sp.Basic, Any, tuple[sp.Symbol, ...]] | None:
+        """What the rule derives from the prediction (checker.derive), or None with a problem.
+
+        `order: auto` swaps the finite-n prediction for its limit: that is what
+        the measurement must approach, and the order travels on the rule.
+        """
+        domains = {name: symbol.domain for name, symbol in self.claim.symbols.items()}
+        fixed = self._param_values(params)
+        path = (*at, "agreement") if at else ("agreement",)
+        try:
+            if agreement.rule == "scaling":
+                explicit = expr if implicit is None else None
+                agreement = derive.scaling_rule(agreement, explicit, domains, points, fixed)
+            elif agreement.rule == "rate" and agreement.order == "auto":
+                if implicit is not None:
+                    raise derive.NotDerivable("order: auto needs an explicit expr: prediction")
+                expr, agreement = derive.rate_rule(agreement, expr, domains, points, fixed)
+                if expr.free_symbols & set(fit):
+                    raise derive.NotDerivable(f"the derived limit {expr} depends on fit constants")
+                fit = ()
+            elif agreement.rule == "fit" and fit and implicit is None:
+                agreement = derive.fit_rule(agreement, expr, fit)
+        except derive.NotDerivable as exc:
+            field = "exponent" if agreement.rule == "scaling" else "order"
+            hint = "use exponent: range" if field == "exponent" else "give order: as a number"
+            own = at and self.claim.must_fail[at[1]].prediction is not None
+            self.problem((*at, "prediction", "expr") if own else (*path, field), exc.message, hint)
+            return None
+        return expr, agreement, fit
 
     def _check_params(
         self, params: Mapping[str, Any], sweep: Mapping[str, Any], params_at: tuple, sweep_at: tuple

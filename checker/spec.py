@@ -205,11 +205,19 @@ class Interval(_Model):
 
 
 class Scaling(_Model):
-    """Log-log slope of the measurement against `variable` equals the prediction's slope."""
+    """Log-log slope of the measurement against `variable` equals the prediction's slope.
+
+    The prediction's slope is its own log-log slope over the swept range
+    (`exponent: range`), or its asymptotic exponent, the limit of d log f / d log
+    variable as the variable grows (`exponent: asymptotic`), derived with SymPy at
+    plan time: the form in which papers state a rate, "f grows like n^a".
+    """
 
     rule: Literal["scaling"]
     variable: Name
     tol: float = Field(gt=0)
+    exponent: Literal["range", "asymptotic"] = "range"
+    _derived: Any = pydantic.PrivateAttr(None)  # filled by the plan layer, never from the file
 
 
 class Bound(_Model):
@@ -228,15 +236,23 @@ class Fit(_Model):
 
     rule: Literal["fit"]
     tol: float = Field(gt=0)
+    _derived: Any = pydantic.PrivateAttr(None)  # filled by the plan layer, never from the file
 
 
 class Rate(_Model):
-    """The error against the prediction shrinks at least like variable**-order."""
+    """The error against the prediction shrinks at least like variable**-order.
+
+    With `order: auto` the prediction is a finite-n formula f(n) = f_inf + c n^-a
+    + o(n^-a), the form in which papers state "the limit is reached at rate
+    n^-a": the plan layer derives the limit f_inf the measurement must approach
+    and the order a = -lim d log|f - f_inf| / d log n with SymPy.
+    """
 
     rule: Literal["rate"]
     variable: Name
-    order: float = Field(gt=0)
+    order: Annotated[float, Field(gt=0)] | Literal["auto"]
     tol: float = Field(ge=0)
+    _derived: Any = pydantic.PrivateAttr(None)  # filled by the plan layer, never from the file
 
 
 Agreement = Annotated[Close | Interval | Scaling | Bound | Fit | Rate, Field(discriminator="rule")]

@@ -19,6 +19,7 @@ LAYERS = [
     ["compile"],
     ["measure"],
     ["agree"],
+    ["derive"],
     ["plan"],
     ["run"],
     ["cache", "changes", "mutate", "falsify"],
