@@ -292,6 +292,8 @@ def _show(args: argparse.Namespace, console: Console, errors: Console) -> int:
             f"  {kind} {h.name}: {h.require or h.observe}  {h.text}", highlight=False, markup=False
         )
     console.print(f"\nagreement: {claim.agreement.model_dump()}", highlight=False, markup=False)
+    for line in _derivations(plan.check.agreement):
+        console.print(f"  {line}", highlight=False, markup=False)
     for v in claim.must_fail:
         console.print(f"  must-fail {v.name}: {v.why}", highlight=False, markup=False)
     last = last_verdicts(args.report_dir / "report.json").get(claim.id)
@@ -307,6 +309,22 @@ def _show(args: argparse.Namespace, console: Console, errors: Console) -> int:
             markup=False,
         )
     return EXIT_OK
+
+
+def _derivations(agreement: Any) -> list[str]:
+    """What the plan layer derived for the rule, one line each (checker.derive)."""
+    from checker.agree import derived
+
+    found = derived(agreement)
+    lines = []
+    if found.formula:
+        lines.append(f"asymptotic exponent in {agreement.variable}: {found.formula}")
+    if "derived_limit" in found.notes:
+        lines.append(f"derived limit: {found.notes['derived_limit']}, "
+                     f"order: {found.notes['derived_order']}")  # fmt: skip
+    if agreement.rule == "fit" and found.affine:
+        lines.append("affine in the fit constants: fitted in closed form")
+    return lines
 
 
 def _new(args: argparse.Namespace, console: Console, errors: Console) -> int:
