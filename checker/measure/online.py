@@ -24,12 +24,15 @@ __all__ = ["AdaptiveRegretParams", "RegretParams", "optimistic_ogd", "optimistic
 
 
 class RegretParams(pydantic.BaseModel):
-    """The online problem: domain, horizon and the mean loss vector (static)."""
+    """The online problem: dimension, horizon and the mean loss vector (static).
+
+    The radius of the ball is a traced input of the measurement, so a sweep over it
+    costs no compile.
+    """
 
     model_config = pydantic.ConfigDict(frozen=True, extra="forbid")
 
     dim: int = pydantic.Field(5, ge=1, description="dimension of the decision space")
-    R: float = pydantic.Field(1.0, gt=0, description="radius of the ball the learner plays in")
     T: int = pydantic.Field(1000, ge=1, description="number of rounds (horizon)")
     mu: tuple[float, ...] = pydantic.Field(
         (1.0, -0.5, 0.3, 0.0, 0.2), description="mean loss vector, one entry per dimension"
@@ -63,7 +66,7 @@ def _optimistic_step(eta: Any, radius: float) -> Any:
 
 @measurement("online.optimistic_ogd", params=RegretParams, outputs=["regret", "V"])
 def optimistic_ogd(
-    key: Any, params: RegretParams, *, sigma: Any = 1.0, eta: Any = 0.05
+    key: Any, params: RegretParams, *, sigma: Any = 1.0, eta: Any = 0.05, R: Any = 1.0
 ) -> dict[str, Any]:
     """Regret of optimistic online gradient descent on noisy linear losses over a ball.
 
@@ -77,7 +80,7 @@ def optimistic_ogd(
     fixed point in hindsight u = -R*S/|S|, S = sum_t g_t; `V` = sum_t |g_t - m_t|^2, the
     variation term of the bound.
 
-    Knobs (inputs): sigma (noise scale of the losses), eta (fixed step size).
+    Knobs (inputs): sigma (noise scale of the losses), eta (fixed step size), R (radius).
     """
     jnp = jax.numpy
     dtype = jnp.result_type(float)
@@ -85,8 +88,8 @@ def optimistic_ogd(
     grads = mu + sigma * jax.random.normal(key, (params.T, params.dim), dtype)
     zero = jnp.zeros((params.dim,), dtype)
     init = (zero, zero, jnp.zeros((), dtype), jnp.zeros((), dtype))
-    (_, _, loss, variation), _ = jax.lax.scan(_optimistic_step(eta, params.R), init, grads)
-    best = -params.R * jnp.linalg.norm(grads.sum(axis=0))
+    (_, _, loss, variation), _ = jax.lax.scan(_optimistic_step(eta, R), init, grads)
+    best = -R * jnp.linalg.norm(grads.sum(axis=0))
     return {"regret": loss - best, "V": variation}
 
 
