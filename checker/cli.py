@@ -264,6 +264,7 @@ def _falsify(args: argparse.Namespace, console: Console, errors: Console) -> int
 def _show(args: argparse.Namespace, console: Console, errors: Console) -> int:
     import sympy as sp
 
+    from checker.latex import check_latex
     from checker.report import last_verdicts, print_problems
     from checker.verify import lint
 
@@ -286,6 +287,10 @@ def _show(args: argparse.Namespace, console: Console, errors: Console) -> int:
     console.print(f"{claim.prediction.target} = " if claim.prediction.form == "expr" else
                   f"{claim.prediction.text()}\n", highlight=False, markup=False)  # fmt: skip
     console.print(sp.pretty(plan.check.prediction, use_unicode=True), highlight=False, markup=False)
+    printed = check_latex(plan)
+    if printed is not None:
+        console.print(f"\nas printed: {claim.latex.text}\nLaTeX {printed.outcome}: "
+                      f"{printed.message}", highlight=False, markup=False)  # fmt: skip
     for h in claim.hypotheses:
         kind = "require" if h.require else "observe"
         console.print(

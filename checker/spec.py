@@ -27,6 +27,7 @@ __all__ = [
     "ClaimFile",
     "ClaimFileError",
     "Hypothesis",
+    "Latex",
     "MeasurementSpec",
     "Prediction",
     "RootOf",
@@ -279,6 +280,24 @@ class Variant(_Model):
         return self
 
 
+def _latex_text(value: Any) -> Any:
+    """`latex:` may be the formula alone; the mapping form adds `symbols:`."""
+    return {"text": value} if isinstance(value, str) else value
+
+
+class Latex(_Model):
+    """The formula as the paper prints it, and how its symbols bind to the claim's.
+
+    `symbols` maps a LaTeX symbol, named as the parser names it (`V_T`,
+    `sigma_w`), to an expression in the claim's symbols (`V`, `sqrt(sigma_w2)`).
+    """
+
+    text: str = Field(min_length=1, max_length=MAX_EXPR_CHARS)
+    symbols: dict[Annotated[str, Field(min_length=1, max_length=64)], Expr] = Field(
+        default_factory=dict
+    )
+
+
 class Claim(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)+$", max_length=200)
     title: str = Field(min_length=1, max_length=200)
@@ -294,7 +313,7 @@ class Claim(_Model):
     agreement: Agreement
     must_fail: list[Variant] = Field(min_length=1)
     x64: bool = False
-    latex: str | None = None
+    latex: Annotated[Latex, pydantic.BeforeValidator(_latex_text)] | None = None
 
     @property
     def paper(self) -> str:

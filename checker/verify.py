@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from checker.latex import latex_problems
 from checker.plan import Plan, plan_claim
 from checker.spec import ClaimFile, ClaimFileError, claim_files, validate_file
 
@@ -77,6 +78,8 @@ def lint(paths: Sequence[Path]) -> Library:
         plan = plan_claim(claim_file)
         if isinstance(plan, list):
             problems.extend(plan)
+        elif printed := latex_problems(plan):  # the paper's LaTeX differs from expr
+            problems.extend(printed)
         else:
             plans.append(plan)
     if not files and not problems:

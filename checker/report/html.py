@@ -138,11 +138,7 @@ def _claim_text(plan: Plan) -> str:
         f"<span class='muted'>({'require' if h.require else 'observe'})</span></li>"
         for h in claim.hypotheses
     )
-    latex = (
-        f"<p class='muted'>As printed (LaTeX): <code>{e(claim.latex)}</code></p>"
-        if claim.latex
-        else ""
-    )
+    latex = _latex(plan)
     return (
         f"<p><b>{e(claim.title)}</b></p>"
         f"<p class='muted'>{e(', '.join(source.authors))} ({source.year}), "
@@ -151,6 +147,22 @@ def _claim_text(plan: Plan) -> str:
         f"<div class='formula'>{formula_mathml(plan)}</div>"
         f"<p class='muted'>Prediction as written: <code>{e(claim.prediction.text())}</code></p>"
         f"{latex}" + (f"<p><b>Hypotheses</b></p><ul>{hypotheses}</ul>" if hypotheses else "")
+    )
+
+
+def _latex(plan: Plan) -> str:
+    """The paper's LaTeX, what the parser read in it, and whether that equals expr."""
+    from checker.latex import check_latex
+
+    check = check_latex(plan)
+    if check is None:
+        return ""
+    e = html.escape
+    parsed = f"<div class='formula'>{check.mathml}</div>" if check.mathml else ""
+    kind = check.outcome.replace(" ", "-")
+    return (
+        f"<p class='muted'>As printed (LaTeX): <code>{e(plan.claim.latex.text)}</code></p>"
+        f"{parsed}<p class='latex {kind}'>LaTeX {e(check.outcome)}: {e(check.message)}</p>"
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from checker.agree import Verdict
 from checker.jsonio import atomic_write, plain
+from checker.latex import check_latex
 from checker.plan import Plan
 from checker.run import ClaimResult
 
@@ -88,8 +89,18 @@ def _claim(result: ClaimResult, plan: Plan | None) -> dict[str, Any]:
         "seed": result.seed,
         "rerun": result.rerun,
         "source": claim.source.model_dump() if claim else {},
+        "latex": _latex(plan),
         "series": plain(list(result.series)),
     }
+
+
+def _latex(plan: Plan | None) -> dict[str, Any] | None:
+    """The printed formula and the outcome of comparing it with expr (None without latex:)."""
+    check = check_latex(plan) if plan else None
+    if check is None:
+        return None
+    return {"text": plan.claim.latex.text, "outcome": check.outcome,
+            "message": check.message, "parsed": check.parsed}  # fmt: skip
 
 
 def _verdict(verdict: Verdict | None) -> dict[str, Any] | None:

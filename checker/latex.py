@@ -1,0 +1,516 @@
+"""The formula as printed: a claim's `latex:` parsed and held against its `expr` numerically.
+
+A reviewer trusts a claim only as far as `expr` is the paper's formula. The
+claim's `latex:` is the paper's LaTeX, copied; this module parses it with
+SymPy's LaTeX parser (lark backend, Earley) and compares the parse with the
+plan's prediction at the claim's own sweep points, in floating point (SymPy's
+`simplify` is slow and incomplete). The parser is weak, so the outcome is one of:
+
+- `equal`: equal to expr (relative difference below 1e-9) at every sweep point
+  where both are finite, and at least one is;
+- `not compared`: the parser could not read it, read it in two different
+  ways (ambiguous), or the parse holds a symbol the claim cannot bind: the
+  parser's reason is given, and this is never a pass;
+- `differs`: a lint error, with both formulas, the point where they differ and
+  a hint, so a user can tell a transcription mistake from a misreading;
+- `invalid`: a `latex.symbols` value is not a valid claim expression (lint error).
+
+Before parsing, a small textual normalisation (`_NORMALISE`) turns common
+notation the grammar lacks into notation it has (`\\operatorname{arcsinh}` to
+`\\arsinh`, `\\|` to `|`, `\\ell` to a symbol `ell`, `_{\\max}` to `_{max}`);
+the grammar itself gains `\\sigma`, `\\pi` and the upper-case Greek letters,
+`pi` is then SymPy's pi and `e` Euler's number (unless the claim binds them).
+
+Parsing costs an import of lark and an Earley parser (about a second): every
+outcome is cached on disk under a hash of everything it depends on, so an
+unchanged claim never imports lark.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import re
+import warnings
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from checker.compile import CompileError, compile_expr, numpy_backend
+from checker.expr import ExprError, parse_expr, symbols_for
+from checker.jsonio import atomic_write
+from checker.paths import default_cache_dir
+from checker.plan import Plan, RootOf, Stationary, input_defaults
+from checker.spec import ClaimFileError
+
+__all__ = ["LatexCheck", "check_latex", "latex_problems"]
+
+_FORMAT = 1
+RTOL = 1e-9
+MAX_POINTS = 64  # sweep points compared; a larger sweep is thinned evenly
+DRAWS = 3  # values drawn for each symbol the sweep does not bind (measured outputs)
+MAX_READINGS = 16  # readings of an ambiguous parse that are enumerated
+HINT = (
+    "if the LaTeX is as printed, the parser may have misread it: write function arguments "
+    "in \\left( \\right), products with \\cdot, and group with braces; otherwise fix the "
+    "transcription or expr"
+)
+
+_NAMED = ("arcsinh", "arccosh", "arctanh", "asinh", "acosh", "atanh", "sinh", "cosh", "tanh",
+          "arcsin", "arccos", "arctan", "sin", "cos", "tan", "exp", "log", "ln")  # fmt: skip
+_INVERSE_HYPERBOLIC = {"arcsinh": "arsinh", "asinh": "arsinh", "arccosh": "arcosh",
+                       "acosh": "arcosh", "arctanh": "artanh", "atanh": "artanh"}  # fmt: skip
+_NORMALISE = (  # (pattern, replacement), applied in order; each one documented in README
+    (r"\\(?:left|right|big|Big|bigg|Bigg)(?![A-Za-z])\.?", ""),  # the lexer reads \left as \le ft
+    (r"\\(?:operatorname|mathrm|text)\s*\{\s*(" + "|".join(_NAMED) + r")\s*\}", r"\\\1 "),
+    (r"\\(arcsinh|asinh|arccosh|acosh|arctanh|atanh)(?![A-Za-z])",
+     lambda m: "\\" + _INVERSE_HYPERBOLIC[m.group(1)]),
+    (r"\\mathrm\s*\{\s*e\s*\}", "e"),
+    (r"\\\|", "|"),
+    (r"\\ell(?![A-Za-z])", r"\\mathit{ell}"),
+    (r"_\{?\\(max|min)\}?", r"_{\1}"),
+    (r"_\{?\\infty\}?", "_{infty}"),
+    (r"(?<![A-Za-z\\])([A-Za-z])\s*\^\s*(?:\*|\{\s*\*\s*\}|\\ast(?![A-Za-z]))", r"\1_{star}"),
+    (r"\\(?:tilde|hat|bar|widetilde|widehat|overline)\s*\{\s*([A-Za-z])\s*\}", r"\1"),
+    (r"\\(?:tilde|hat|bar)\s+([A-Za-z])", r"\1"),
+)  # fmt: skip
+_EXTRA_GREEK = {  # letters the shipped grammar lacks (it reads \pi and \sigma as errors)
+    "SIGMA": ["sigma", "varsigma"],
+    "PI": ["pi", "varpi"],
+    **{f"UPPER_{n.upper()}": [n] for n in (
+        "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"
+    )},
+}  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class LatexCheck:
+    """What comparing the printed formula with expr found (cached as JSON)."""
+
+    outcome: str  # "equal", "not compared", "differs" or "invalid"
+    message: str  # one line, as reports print it
+    parsed: str = ""  # what the LaTeX parsed to, symbols bound
+    mathml: str = ""  # SymPy's presentation MathML of the parse
+    hint: str = ""
+    field: tuple[str | int, ...] = ("latex",)  # where in the file a lint error points
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "field": list(self.field)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LatexCheck:
+        return cls(**{**data, "field": tuple(data["field"])})
+
+
+def latex_problems(plan: Plan) -> list[ClaimFileError]:
+    """The lint errors of a claim's `latex:`: a parse that differs, or a bad symbols map."""
+    check = check_latex(plan)
+    if check is None or check.outcome not in ("differs", "invalid"):
+        return []
+    field = ".".join(str(p) for p in check.field)
+    where = plan.claim_file.where(*check.field)
+    return [ClaimFileError(where, f"{field}: {check.message}", check.hint)]
+
+
+def check_latex(plan: Plan, cache_dir: Path | None = None) -> LatexCheck | None:
+    """The outcome for a claim's `latex:` (None without one), from the cache when unchanged."""
+    if plan.claim.latex is None:
+        return None
+    key = _key(plan)
+    return _cached(key, plan, cache_dir or default_cache_dir() / "latex")
+
+
+def _cached(key: str, plan: Plan, folder: Path) -> LatexCheck:
+    path = folder / f"{key}.json"
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        if entry.get("key") == key and entry.get("format") == _FORMAT:
+            return LatexCheck.from_dict(entry["check"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # missing or damaged: recompute, never trust
+    check = _compare(plan)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, json.dumps({"format": _FORMAT, "key": key, "check": check.to_dict()}))
+    except OSError:
+        pass  # a read-only cache costs time, not correctness
+    return check
+
+
+def _key(plan: Plan) -> str:
+    latex, check = plan.claim.latex, plan.check
+    implicit = check.implicit
+    parts = [
+        f"format {_FORMAT}",
+        latex.text,
+        json.dumps(latex.symbols, sort_keys=True),
+        plan.claim.prediction.form,
+        json.dumps(plan.claim.prediction.where, sort_keys=True),
+        json.dumps(sorted(plan.claim.symbols)),
+        json.dumps(plan.measurement.outputs),
+        sp.srepr(check.prediction),
+        sp.srepr((implicit.unknown, implicit.low, implicit.high))
+        if isinstance(implicit, RootOf)
+        else plan.claim.prediction.target,
+        json.dumps(_values(plan), sort_keys=True, default=str),
+        _environment(),
+    ]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+@functools.cache
+def _environment() -> str:
+    versions = []
+    for name in ("sympy", "lark", "numpy"):
+        try:
+            versions.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name}=none")
+    return " ".join(versions) + Path(__file__).read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def normalise(text: str) -> str:
+    """The documented textual rewrites, applied before parsing."""
+    for pattern, replacement in _NORMALISE:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+_FUNCTION_ARGUMENT = re.compile(
+    r"^((?:\w+:|\s+\|) FUNC_(?:EXP|LOG|LN|LG|SIN|COS|TAN|CSC|SEC|COT|ARC\w+|AR\w+|SINH|COSH|TANH)"
+    r"\b.*) _expression$",
+    re.MULTILINE,
+)
+_GRAMMAR_CHANGES = (  # (SymPy's rule, ours): fewer readings, the conventional one kept
+    (  # a product may follow any factor, not only a letter, a number or a fraction
+        "adjacent_expressions: (_one_letter_symbol | number) _expression_mul\n",
+        "adjacent_expressions: (_one_letter_symbol | multi_letter_symbol | number) _expression_mul\n",
+    ),
+    (
+        "    | group_round_parentheses (group_round_parentheses | _one_letter_symbol)\n"
+        "    | _function _function\n",
+        "    | group_round_parentheses _expression_mul\n"
+        "    | superscript _expression_mul\n"
+        "    | _function _expression_mul\n",
+    ),
+    ("_function: function_applied\n    | abs", "_function: abs"),  # f(x) is a product f*x
+    (r"\{([A-Za-z0-9]|[a-zA-Z]+'*)\}", r"\{([A-Za-z0-9]+'*)\}"),  # subscripts such as _{12}
+)
+
+
+@functools.cache
+def _parser() -> Any:
+    """SymPy's lark grammar, amended (see README); built once (about 0.3 s).
+
+    Amendments: the Greek letters it lacks; a function's argument is what
+    directly follows it (a group, or one factor with its exponent), so that
+    `\\sin(x) + 1` is sin(x) + 1 and not also sin(x + 1); a product may follow
+    any factor (`x^2 y`); a letter before parentheses multiplies them.
+    """
+    import lark
+    from sympy.parsing.latex.lark import transformer
+
+    folder = Path(transformer.__file__).parent / "grammar"
+    greek = (folder / "greek_symbols.lark").read_text(encoding="utf-8")
+    extra = "".join(f"{name}: " + " | ".join(f'"\\\\{c}"' for c in cmds) + "\n"
+                    for name, cmds in _EXTRA_GREEK.items())  # fmt: skip
+    greek = greek.replace(
+        "GREEK_SYMBOL: ", extra + "GREEK_SYMBOL: " + " | ".join(_EXTRA_GREEK) + " | "
+    )
+    grammar = (folder / "latex.lark").read_text(encoding="utf-8")
+    grammar = grammar.replace("%import .greek_symbols.GREEK_SYMBOL", greek)
+    grammar, count = _FUNCTION_ARGUMENT.subn(r"\1 _func_arg", grammar)
+    for old, new in _GRAMMAR_CHANGES:
+        count += grammar.count(old)
+        grammar = grammar.replace(old, new)
+    if count < 20:  # SymPy changed its grammar: refuse rather than parse differently
+        raise LookupError(f"SymPy's LaTeX grammar is not the one checker amends ({count} edits)")
+    grammar += "\n_func_arg: _expression_power\n"
+    return lark.Lark(grammar, source_path=str(folder) + "/", parser="earley",
+                     start="latex_string", lexer="auto", ambiguity="explicit",
+                     propagate_positions=False, maybe_placeholders=False, keep_all_tokens=True)  # fmt: skip
+
+
+def parse_latex(text: str) -> sp.Basic | str:
+    """The SymPy reading of `text`, or why there is none (a failed or ambiguous parse)."""
+    import lark
+    from lark.visitors import CollapseAmbiguities
+
+    try:
+        tree = _parser().parse(normalise(text))
+    except LookupError as exc:
+        return str(exc)
+    except lark.exceptions.LarkError as exc:
+        return f"the LaTeX parser cannot read it: {_first_line(exc)}"
+    ambiguous = sum(1 for t in tree.iter_subtrees() if t.data == "_ambig")
+    if ambiguous > 8:
+        return f"ambiguous parse ({ambiguous} ambiguous places)"
+    readings = CollapseAmbiguities().transform(tree) if ambiguous else [tree]
+    found: dict[str, sp.Basic] = {}
+    for reading in readings[:MAX_READINGS]:
+        try:
+            with warnings.catch_warnings():  # SymPy deprecations on odd trees: refused below
+                warnings.simplefilter("ignore")
+                value = _transformer().transform(reading)
+        except Exception as exc:  # the transformer raises anything at all
+            return f"the LaTeX parser cannot convert it: {_first_line(exc)}"
+        if not isinstance(value, sp.Basic):
+            return f"the LaTeX parser returned {type(value).__name__}, not an expression"
+        found.setdefault(str(value), value)
+    if len(found) > 1 or len(readings) > MAX_READINGS:
+        shown = " or ".join(list(found)[:2])
+        return f"ambiguous parse ({len(readings)} readings, e.g. {shown})"
+    return next(iter(found.values()))
+
+
+@functools.cache
+def _transformer() -> Any:
+    """SymPy's tree-to-expression transformer; juxtaposition is always a product.
+
+    SymPy reads a `d` before a factor as a differential (`d T` as the pair
+    (d, T)); claims have no integrals, and `d` is usually a dimension.
+    """
+    import sympy.parsing.latex.lark.transformer as module
+
+    class Transformer(module.TransformToSymPyExpr):
+        def adjacent_expressions(self, tokens: list[Any]) -> sp.Basic:
+            return sp.Mul(tokens[0], tokens[1])
+
+    return Transformer()
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+# --------------------------------------------------------------------------- comparing
+
+
+def _compare(plan: Plan) -> LatexCheck:
+    latex, claim = plan.claim.latex, plan.claim
+    parsed = parse_latex(latex.text)
+    if isinstance(parsed, str):
+        return LatexCheck("not compared", f"not compared: {parsed}")
+    parsed = _side(parsed, isinstance(plan.check.implicit, RootOf))
+    if isinstance(parsed, str):
+        return LatexCheck("not compared", f"not compared: {parsed}")
+    names = {**symbols_for(claim.symbols), **symbols_for(plan.measurement.outputs),
+             **symbols_for(claim.prediction.where), **symbols_for([claim.prediction.target])}  # fmt: skip
+    if isinstance(plan.check.implicit, RootOf):
+        names[str(plan.check.implicit.unknown)] = plan.check.implicit.unknown
+    bound = {}
+    for key, text in latex.symbols.items():
+        try:
+            bound[_plain(key)] = parse_expr(text, names)
+        except ExprError as exc:
+            return LatexCheck("invalid", f"{exc.message} (in {text!r})", hint=exc.hint,
+                              field=("latex", "symbols", key))  # fmt: skip
+    expr = _bind(parsed, names, bound)
+    if isinstance(expr, str):
+        return LatexCheck("not compared", f"not compared: {expr}", str(parsed), _mathml(parsed))
+    expr = _definitions(expr, claim.prediction.where, names)
+    shown, mathml = str(expr), _mathml(expr)
+    field = ("latex", "text") if latex.symbols else ("latex",)
+    try:
+        result = _against(plan, expr)
+    except (CompileError, TypeError, ValueError, ArithmeticError) as exc:
+        reason = f"checker cannot evaluate the parse: {_first_line(exc)}"
+        return LatexCheck("not compared", f"not compared: {reason}", shown, mathml)
+    except _NotCompared as exc:
+        return LatexCheck("not compared", f"not compared: {exc}", shown, mathml)
+    if isinstance(result, str):
+        return LatexCheck("differs", result, shown, mathml, HINT, field)
+    what = "with the same roots as" if isinstance(plan.check.implicit, RootOf) else "equal to"
+    points = f"{result} sweep point" + ("s" if result != 1 else "")
+    return LatexCheck("equal", f"{what} expr at {points}", shown, mathml)
+
+
+class _NotCompared(Exception):
+    """Nothing could be compared (no finite value, no root): said, never passed."""
+
+
+def _side(parsed: sp.Basic, equation: bool) -> sp.Basic | str:
+    """An equation's `lhs - rhs` for root_of; elsewhere the right side of `label = formula`."""
+    if not isinstance(parsed, sp.Eq):
+        return parsed
+    if equation:
+        return parsed.lhs - parsed.rhs
+    if isinstance(parsed.lhs, sp.Symbol | AppliedUndef):
+        return parsed.rhs
+    return f"an equation ({parsed}) where the prediction is a formula: give its right side"
+
+
+def _plain(name: str) -> str:
+    """A LaTeX symbol name as written or as parsed, without backslashes and braces."""
+    return re.sub(r"[\\{}\s]", "", name)
+
+
+def _bind(parsed: sp.Basic, names: dict[str, sp.Symbol], bound: dict[str, sp.Basic]) -> Any:
+    """The parse in the claim's symbols, or which LaTeX symbols have no meaning in the claim."""
+    replace: dict[sp.Basic, sp.Basic] = {}
+    unknown = []
+    for symbol in parsed.free_symbols:
+        name = _plain(symbol.name)
+        if name in bound:
+            replace[symbol] = bound[name]
+        elif name in names or name.replace("_", "") in names:
+            replace[symbol] = names.get(name, names.get(name.replace("_", "")))
+        elif name in ("pi", "e"):
+            replace[symbol] = sp.pi if name == "pi" else sp.E
+        else:
+            unknown.append(name)
+    if unknown:
+        listed = ", ".join(sorted(unknown))
+        return (f"symbol(s) {listed} of the LaTeX are not claim symbols: bind them under "
+                f"latex.symbols (or the parser split a name into letters)")  # fmt: skip
+    return parsed.xreplace(replace)
+
+
+def _definitions(expr: sp.Basic, where: dict[str, str], names: dict[str, sp.Symbol]) -> sp.Basic:
+    """`where:` helpers replaced by their definitions, as the plan does for expr."""
+    definitions = {names[k]: parse_expr(v, names) for k, v in where.items()}
+    for _ in range(len(definitions) + 1):
+        expr = expr.xreplace(definitions)
+    return expr
+
+
+def _mathml(expr: sp.Basic) -> str:
+    from sympy.printing.mathml import mathml
+
+    return f'<math display="block">{mathml(expr, printer="presentation")}</math>'
+
+
+def _values(plan: Plan) -> list[dict[str, float]]:
+    """The claim's sweep points with its fixed numeric parameters, at most MAX_POINTS."""
+    m = plan.measurement
+    fixed = {k: f.default for k, f in m.params.model_fields.items()}
+    fixed = {**fixed, **input_defaults(m), **plan.check.params}
+    fixed = {k: float(v) for k, v in fixed.items() if _is_number(v)}
+    points = list(plan.check.sweep) or [{}]
+    if len(points) > MAX_POINTS:
+        points = [points[i] for i in np.linspace(0, len(points) - 1, MAX_POINTS).astype(int)]
+    return [{**fixed, **{k: float(v) for k, v in p.items()}} for p in points]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _against(plan: Plan, latex: sp.Basic) -> int | str:
+    """Points where the two agree, or a one-line account of where they differ."""
+    check = plan.check
+    if isinstance(check.implicit, RootOf):
+        return _same_roots(plan, latex)
+    prediction, left = check.prediction, latex
+    if isinstance(check.implicit, Stationary):  # an objective matters up to its gradient
+        target = sp.Symbol(plan.claim.prediction.target, real=True)
+        prediction, left = check.implicit.gradient, sp.diff(latex, target)
+    columns = _columns(plan, _values(plan), (prediction.free_symbols | left.free_symbols))
+    ours, theirs = _evaluate(left, columns), _evaluate(prediction, columns)
+    return _verdict(ours, theirs, columns, latex, check.prediction)
+
+
+def _columns(
+    plan: Plan, points: list[dict[str, float]], symbols: set[sp.Basic]
+) -> dict[str, np.ndarray]:
+    """Each symbol as a column over points x DRAWS; unbound ones drawn at fixed values."""
+    rng = np.random.default_rng(20240607)
+    columns = {}
+    for symbol in sorted(symbols, key=str):
+        name = str(symbol)
+        if all(name in p for p in points):
+            columns[name] = np.repeat([p[name] for p in points], DRAWS)
+        else:
+            columns[name] = np.tile(rng.uniform(0.2, 3.0, DRAWS), len(points))
+    return columns
+
+
+def _evaluate(expr: sp.Basic, columns: dict[str, np.ndarray]) -> np.ndarray:
+    symbols = sorted(expr.free_symbols, key=str)
+    function = compile_expr(expr, symbols, numpy_backend())
+    size = len(next(iter(columns.values()))) if columns else 1
+    with np.errstate(all="ignore"):
+        values = function(*(columns[str(s)] for s in symbols))
+        return np.broadcast_to(np.asarray(values, dtype=np.float64), (size,))
+
+
+def _verdict(
+    ours: np.ndarray, theirs: np.ndarray, columns: dict[str, np.ndarray],
+    latex: sp.Basic, prediction: sp.Basic,
+) -> int | str:  # fmt: skip
+    finite = np.isfinite(ours) & np.isfinite(theirs)
+    if not finite.any():
+        raise _NotCompared("neither formula is finite at any sweep point")
+    scale = np.maximum(np.abs(ours), np.abs(theirs))
+    bad = finite & (np.abs(ours - theirs) > RTOL * scale)
+    if not bad.any():
+        return int(finite.reshape(-1, DRAWS).any(axis=1).sum())
+    i = int(np.argmax(bad))
+    at = ", ".join(f"{k}={v[i]:.6g}" for k, v in columns.items())
+    return (f"the printed formula differs from expr at {at}: LaTeX {ours[i]:.10g}, expr "
+            f"{theirs[i]:.10g}; the LaTeX parsed to {latex} but expr is {prediction}")  # fmt: skip
+
+
+def _same_roots(plan: Plan, latex: sp.Basic) -> int | str:
+    """root_of: the printed equation and expr have the same roots in the bracket."""
+    root = plan.check.implicit
+    grid = np.linspace(0.0, 1.0, 801)[1:-1]
+    compared = 0
+    symbols = (latex.free_symbols | plan.check.prediction.free_symbols) - {root.unknown}
+    points = _values(plan)
+    drawn = _columns(plan, points, symbols)  # outputs (class sizes, ...) drawn, as elsewhere
+    for i, point in enumerate(points):
+        low, high = (float(_evaluate(b, _at(point, b))[0]) for b in (root.low, root.high))
+        fixed = {k: float(v[i * DRAWS]) for k, v in drawn.items()}
+        roots = []
+        for expr in (latex, plan.check.prediction):
+            xs = low + (high - low) * grid
+            columns = {**{k: np.full(xs.shape, v) for k, v in fixed.items()}, str(root.unknown): xs}
+            roots.append(_roots(expr, columns, str(root.unknown)))
+        if not roots[0] and not roots[1]:
+            continue
+        if len(roots[0]) == len(roots[1]) and np.allclose(roots[0], roots[1], rtol=RTOL, atol=0):
+            compared += 1
+        else:
+            at = ", ".join(f"{k}={v:.6g}" for k, v in fixed.items())
+            return (f"the printed equation's roots in {root.unknown} differ from expr's at {at}: "
+                    f"LaTeX {_show(roots[0])}, expr {_show(roots[1])}; the LaTeX parsed to "
+                    f"{latex} = 0 but expr is {plan.check.prediction} = 0")  # fmt: skip
+    if not compared:
+        raise _NotCompared("neither formula has a root in the bracket at any sweep point")
+    return compared
+
+
+def _at(point: dict[str, float], expr: sp.Basic) -> dict[str, np.ndarray]:
+    return {str(s): np.array([point[str(s)]]) for s in expr.free_symbols if str(s) in point}
+
+
+def _roots(expr: sp.Basic, columns: dict[str, np.ndarray], unknown: str) -> list[float]:
+    """Roots inside the grid: each sign change, bisected to round-off, and exact zeros."""
+    xs = columns[unknown]
+    signs = np.sign(_evaluate(expr, columns))
+    cells = np.flatnonzero(np.isfinite(signs[:-1]) & np.isfinite(signs[1:])
+                           & (signs[:-1] * signs[1:] < 0))  # fmt: skip
+    low, high = xs[cells], xs[cells + 1]
+    fixed = {k: v[: len(cells)] for k, v in columns.items() if k != unknown}
+    for _ in range(60):
+        middle = (low + high) / 2
+        inside = np.sign(_evaluate(expr, {**fixed, unknown: middle}))
+        same = inside == np.sign(_evaluate(expr, {**fixed, unknown: low}))
+        low, high = np.where(same, middle, low), np.where(same, high, middle)
+    return sorted([*((low + high) / 2).tolist(), *xs[signs == 0].tolist()])
+
+
+def _show(roots: list[float]) -> str:
+    return "[" + ", ".join(f"{r:.6g}" for r in roots) + "]" if roots else "none"
