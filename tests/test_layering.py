@@ -21,6 +21,7 @@ LAYERS = [
     ["agree"],
     ["derive"],
     ["plan"],
+    ["latex"],
     ["run"],
     ["cache", "changes", "mutate", "falsify"],
     ["workers", "cluster"],
