@@ -12,6 +12,8 @@ Sections (pick with --only a,b,...):
   e  1 vs N worker processes on the library (no caches)
   f  the empirical NTK of nets.empirical_ntk vs a plain jax.jacobian
      contraction (the reference), same width and inputs, against the closed form
+  g  a `fit` rule solved in closed form (prediction affine in its constants)
+     vs Levenberg-Marquardt, on the same measured points
 
 Usage, from the repository root:  python bench/perf.py [--only a,c] [claims/]
 """
@@ -35,12 +37,12 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("claims", nargs="?", type=Path, default=ROOT / "claims")
-    parser.add_argument("--only", default="a,b,c,d,e,f")
+    parser.add_argument("--only", default="a,b,c,d,e,f,g")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, {sys.platform}, Python {sys.version.split()[0]}")
     sections = {"a": caches, "b": vmap_vs_loop, "c": prediction_speed, "d": lint_and_list,
-                "e": workers, "f": empirical_ntk}  # fmt: skip
+                "e": workers, "f": empirical_ntk, "g": closed_form_fit}  # fmt: skip
     for name in args.only.split(","):
         print(f"\n== {name}: {sections[name].__doc__.strip().splitlines()[0]}")
         sections[name](args)
@@ -230,6 +232,39 @@ def empirical_ntk(args: argparse.Namespace) -> None:
         f"{t_ref * 1e3:.1f} ms, reference/ours {t_ref / t_ours:.2f}x; max |ours - ref| "
         f"{gap:.1e}; max |ours - closed form| {error:.3f} (finite width)"
     )
+
+
+def closed_form_fit(args: argparse.Namespace) -> None:
+    """Closed-form fit vs Levenberg-Marquardt, same measured points (the shipped affine fit claim)."""
+    from checker import agree
+    from checker.plan import plan_claim
+    from checker.run import ClaimRunner
+    from checker.spec import validate_file
+
+    plan = plan_claim(validate_file(args.claims / "lobacheva2020" / "ensemble-one-over-m.yaml"))
+    check, runner = plan.check, ClaimRunner(plan, seed=0)
+    outputs = runner.measure(check)
+    points = [runner._point(check, p, v, o) for p, v, o in
+              zip(check.sweep, runner.values(check), outputs, strict=True)]  # fmt: skip
+    fit = [str(s) for s in check.fit]
+    rules = {"closed form": check.agreement,
+             "least squares": agree.with_derived(check.agreement, agree.Derived())}  # fmt: skip
+    verdicts, seconds = {}, {}
+    for name, rule in rules.items():
+        verdicts[name] = agree.decide(rule, points, fit)
+        seconds[name] = min(_wall(lambda r=rule: agree.decide(r, points, fit)) for _ in range(20))
+    closed, lm = (verdicts[k].details["constants"] for k in rules)
+    gap = max(abs(closed[k] - lm[k]) / abs(lm[k]) for k in lm)
+    print(f"{plan.claim.id}: closed form {seconds['closed form'] * 1e3:.2f} ms, least squares "
+          f"{seconds['least squares'] * 1e3:.2f} ms per rule evaluation: "
+          f"{seconds['least squares'] / seconds['closed form']:.1f}x; constants {closed} vs "
+          f"{lm} (relative gap {gap:.1e})")  # fmt: skip
+
+
+def _wall(function: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
 
 
 if __name__ == "__main__":
