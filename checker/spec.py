@@ -285,6 +285,11 @@ def _latex_text(value: Any) -> Any:
     return {"text": value} if isinstance(value, str) else value
 
 
+def _latex_schema(schema: dict[str, Any]) -> None:
+    """The JSON Schema says what the loader accepts: a plain string too."""
+    schema["anyOf"].insert(0, {"type": "string", "minLength": 1, "maxLength": MAX_EXPR_CHARS})
+
+
 class Latex(_Model):
     """The formula as the paper prints it, and how its symbols bind to the claim's.
 
@@ -313,7 +318,9 @@ class Claim(_Model):
     agreement: Agreement
     must_fail: list[Variant] = Field(min_length=1)
     x64: bool = False
-    latex: Annotated[Latex, pydantic.BeforeValidator(_latex_text)] | None = None
+    latex: Annotated[Latex, pydantic.BeforeValidator(_latex_text)] | None = Field(
+        None, json_schema_extra=_latex_schema
+    )
 
     @property
     def paper(self) -> str:
