@@ -20,6 +20,7 @@ import scipy.optimize
 import scipy.stats
 
 from checker import spec
+from checker.derived import Derived, derived, group_key, with_derived
 
 __all__ = [
     "FALSE_FAILURE",
@@ -73,42 +74,6 @@ class Verdict:
 
     def describe(self) -> str:
         return f"{self.label} {_fmt(self.figure)} {self.relation} {_fmt(self.limit)}"
-
-
-@dataclasses.dataclass(frozen=True)
-class Derived:
-    """What the plan layer derived with SymPy for a rule, so that the rules need no SymPy.
-
-    `exponents`: a scaling rule's asymptotic exponent per sweep group (keyed by
-    `group_key`), `formula` the exponent as text; `affine`: a fit prediction is
-    affine in its constants (solved in closed form); `notes`: derivations to
-    show in the verdict (a rate's limit and order). `source` and `context` are
-    what the plan layer re-derives from when a check's prediction changes.
-    """
-
-    exponents: Mapping[tuple, float] | None = None
-    formula: str = ""
-    affine: bool = False
-    notes: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    source: Any = None
-    context: Any = None
-
-
-def derived(rule: Any) -> Derived:
-    """The derivations attached to a rule, or none."""
-    return getattr(rule, "_derived", None) or Derived()
-
-
-def with_derived(rule: Any, value: Derived) -> Any:
-    """A copy of the rule carrying `value` (a private attribute: never read from a file)."""
-    copy = rule.model_copy()
-    copy._derived = value
-    return copy
-
-
-def group_key(values: Mapping[str, float], variable: str) -> tuple:
-    """The sweep group of a point: its values except the rule's variable."""
-    return tuple(sorted((k, v) for k, v in values.items() if k != variable))
 
 
 def decide(agreement: Any, points: Sequence[Point], fit: Sequence[str] = ()) -> Verdict:

@@ -318,7 +318,7 @@ def _show(args: argparse.Namespace, console: Console, errors: Console) -> int:
 
 def _derivations(agreement: Any) -> list[str]:
     """What the plan layer derived for the rule, one line each (checker.derive)."""
-    from checker.agree import derived
+    from checker.derived import derived
 
     found = derived(agreement)
     lines = []

@@ -23,7 +23,7 @@ from typing import Any
 
 import sympy as sp
 
-from checker.agree import Derived, derived, group_key, with_derived
+from checker.derived import Derived, derived, group_key, with_derived
 
 __all__ = [
     "DERIVATION_SECONDS",

@@ -15,6 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "checker"
 LAYERS = [
     ["yamlio", "jsonio", "paths"],
     ["spec"],
+    ["derived"],
     ["expr"],
     ["compile"],
     ["measure"],
