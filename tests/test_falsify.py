@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import lazy_loader as lazy
+import pydantic
+
 from checker.cli import main
+from checker.falsify import falsify
+from checker.measure.registry import measurement
+from checker.plan import Plan
+from checker.verify import lint
 from tests.conftest import TOY_CLAIM, write_claim
+
+jax = lazy.load("jax")
 
 # True only for mu >= 0, yet the domain says real and the sweep has only positive values.
 OVER_BROAD = (
@@ -34,8 +43,9 @@ def test_finds_and_shrinks_a_counterexample_for_an_over_broad_claim(project: Pat
 def test_reports_none_for_a_correct_claim_within_its_budget(project: Path, capsys) -> None:
     write_claim(project / "claims", "stated.yaml", STATED)
     assert main(["falsify", "toy/stated", "claims", "--budget", "8"]) == 0
-    out = capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())
     assert "no counterexample in" in out and "mu in [" in out
+    assert "search: gradient ascent (" in out  # the toy mean is differentiable in mu
 
 
 def test_dropping_the_hypothesis_that_bears_load_finds_the_failure(project: Path, capsys) -> None:
@@ -54,3 +64,72 @@ def test_unknown_hypothesis_and_non_pointwise_rules_are_refused(project: Path, c
     write_claim(project / "claims", "stated.yaml", scaling)
     assert main(["falsify", "toy/stated", "claims"]) == 2
     assert "rule 'scaling' is not pointwise" in capsys.readouterr().out
+
+
+# A measurement that follows x except for a narrow bump of height 0.3 at x = 3.3: with
+# atol 0.299 the claim "y = x" fails only within 0.02 of the bump's top (0.6 % of the
+# searched region), which random draws rarely hit; the bump's slope leads an ascent there.
+class BumpParams(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(frozen=True, extra="forbid")
+    rounded: bool = False  # x rounded to quarters first: the output's derivative is then 0
+
+
+@measurement("falsify_test.bump", params=BumpParams, outputs=["y"])
+def bump(key, params: BumpParams, *, x):
+    at = jax.numpy.round(4 * x) / 4 if params.rounded else x
+    return {"y": at + 0.3 / (1 + ((at - 3.3) / 0.3) ** 2) + 1e-4 * jax.random.normal(key)}
+
+
+NARROW = """\
+id: toy/narrow
+title: A measurement that follows its input
+source: {title: A toy source for the tests, authors: [Gauss], year: 1809, where: "Sec. 1"}
+statement: y equals x, give or take 0.299.
+symbols:
+  x: {domain: real, doc: the input}
+prediction: {expr: x, target: y}
+measurement: {name: falsify_test.bump, params: {}, seeds: 4}
+sweep:
+  x: [0.5, 1.0, 2.0]
+agreement: {rule: close, atol: 0.299}
+must_fail:
+  - name: shifted
+    prediction: {expr: x + 1}
+"""
+
+
+def _plan(folder: Path, name: str, text: str) -> Plan:
+    write_claim(folder, name, text)
+    library = lint([folder / name])
+    assert not library.problems, library.problems
+    return library.plans[0]
+
+
+def test_gradient_ascent_finds_a_narrow_failure_random_draws_rarely_hit(project: Path) -> None:
+    plan = _plan(project / "claims", "narrow.yaml", NARROW)
+    climbed = falsify(plan, budget=60, seed=0, max_evaluations=60)
+    drawn = falsify(plan, budget=60, seed=0, strategy="random", max_evaluations=60)
+    assert climbed.strategy == "gradient" and climbed.gradient_steps > 0
+    assert climbed.found is not None and climbed.found.found_by == "gradient"
+    assert abs(climbed.found.point["x"] - 3.3) < 0.03  # confirmed by the rule, not by JAX
+    assert drawn.strategy == "random" and drawn.found is None and drawn.evaluations == 60
+    longer = falsify(plan, budget=60, seed=0, strategy="random", max_evaluations=2000)
+    assert longer.found is not None  # the same failure, at several times the cost
+    assert longer.evaluations > 2 * climbed.evaluations
+
+
+def test_the_search_is_reproducible_for_a_seed(project: Path) -> None:
+    plan = _plan(project / "claims", "narrow.yaml", NARROW)
+    first, again = (falsify(plan, budget=60, seed=3, max_evaluations=60) for _ in range(2))
+    assert first.found == again.found and first.evaluations == again.evaluations
+
+
+def test_a_measurement_without_a_derivative_falls_back_to_random_draws(
+    project: Path, capsys
+) -> None:
+    rounded = NARROW.replace("params: {}", "params: {rounded: true}")
+    write_claim(project / "claims", "narrow.yaml", rounded)
+    assert main(["falsify", "toy/narrow", "claims", "--budget", "30"]) == 1
+    out = " ".join(capsys.readouterr().out.split())  # rounding to quarters is off by 0.125
+    assert "toy/narrow: counterexample at x=" in out and "found by random search" in out
+    assert "search: random draws (the measurement's derivative in x is zero" in out
