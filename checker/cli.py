@@ -101,6 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     falsify.add_argument("--drop", metavar="HYPOTHESIS",
                          help="search outside this require: hypothesis too (does it bear load?)")  # fmt: skip
     falsify.add_argument("--seed", type=int, default=0, metavar="N")
+    falsify.add_argument("--strategy", choices=("auto", "random"), default="auto",
+                         help="auto: gradient ascent on continuous inputs where the measurement "
+                              "is differentiable, random draws otherwise")  # fmt: skip
     falsify.set_defaults(command=_falsify)
 
     show = commands.add_parser(
@@ -245,19 +248,22 @@ def _falsify(args: argparse.Namespace, console: Console, errors: Console) -> int
                      f"these bear on parameters: {escape(', '.join(sorted(names)) or 'none')}")  # fmt: skip
         return EXIT_USAGE
     pin_threads()
-    result = falsify(plan, args.budget, args.seed, args.drop)
+    result = falsify(plan, args.budget, args.seed, args.drop, strategy=args.strategy)
     region = ", ".join(f"{k} in [{lo:.3g}, {hi:.3g}]" for k, (lo, hi) in result.region.items())
     dropped = f" without hypothesis {args.drop!r}" if args.drop else ""
     if result.reason:
         console.print(f"{result.id}: not searched: {result.reason}", markup=False)
         return EXIT_USAGE
+    how = (f"gradient ascent ({result.gradient_steps} steps) and random draws"
+           if result.strategy == "gradient" else "random draws")  # fmt: skip
+    how += f" ({result.fallback})" if result.fallback else ""
+    searched = f"{result.tried} points of {region}; search: {how}, {result.seconds:.1f} s"
     if result.found is None:
-        console.print(f"{result.id}: no counterexample{dropped} in {result.tried} points of "
-                      f"{region}", markup=False)  # fmt: skip
+        console.print(f"{result.id}: no counterexample{dropped} in {searched}", markup=False)
         return EXIT_OK
     point = ", ".join(f"{k}={v:g}" for k, v in result.found.point.items())
-    console.print(f"{result.id}: counterexample{dropped} at {point} ({result.found.figure}) "
-                  f"after {result.tried} points of {region}", markup=False)  # fmt: skip
+    console.print(f"{result.id}: counterexample{dropped} at {point} ({result.found.figure}), "
+                  f"found by {result.found.found_by} search, after {searched}", markup=False)  # fmt: skip
     return EXIT_FAILED
 
 
