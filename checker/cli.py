@@ -92,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     mutate.add_argument("--delta", type=_positive_float, default=0.2, metavar="D",
                         help="constants are scaled by 1 +/- D (default 0.2)")  # fmt: skip
     mutate.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR")
+    mutate.add_argument("--min-kill", type=_fraction, default=0.0, metavar="RATE",
+                        help="exit 1 when fewer than RATE (0-1) of the mutants are killed, "
+                             "overall or for any one claim")  # fmt: skip
     mutate.set_defaults(command=_mutate)
 
     falsify = commands.add_parser("falsify", help="search beyond the sweep for a counterexample")
@@ -155,6 +158,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {text}")
+    return value
+
+
 def _lint(args: argparse.Namespace, console: Console, errors: Console) -> int:
     from checker.report import print_problems
     from checker.verify import lint
@@ -202,6 +212,7 @@ def _mutate(args: argparse.Namespace, console: Console, errors: Console) -> int:
     from checker.jsonio import atomic_write
     from checker.mutate import mutate_plan
     from checker.report import print_problems
+    from checker.report.mutation import claim_digest
     from checker.verify import lint, select
     from checker.workers import pin_threads
 
@@ -211,17 +222,18 @@ def _mutate(args: argparse.Namespace, console: Console, errors: Console) -> int:
         return EXIT_USAGE
     pin_threads()
     results = [mutate_plan(p, args.seed, args.delta) for p in select(library.plans, args.select)]
-    table = Table("claim", "killed", "rate", "survivors (first 2)", title="checker mutate")
+    table = Table("claim", "killed", "rate", "surviving changes (first 2)", title="checker mutate")
     for r in results:
         rate = f"{r.killed / r.total:.0%}" if r.total else "-"
         seen = f" (+{len(r.equivalent)} equiv.)" if r.equivalent else ""
         table.add_row(r.id, f"{r.killed}/{r.total}{seen}", rate,
-                      escape(r.reason or "; ".join(r.survivors[:2])))  # fmt: skip
+                      escape(r.reason or "; ".join(r.changes[:2])))  # fmt: skip
     console.print(table)
     total, killed = sum(r.total for r in results), sum(r.killed for r in results)
     equivalent = sum(len(r.equivalent) for r in results)
+    paths = {p.claim.id: p.claim_file.path for p in library.plans}
     data = {"total": total, "killed": killed, "equivalent": equivalent,
-            "claims": [r.as_dict() for r in results]}  # fmt: skip
+            "claims": [{**r.as_dict(), "digest": claim_digest(paths[r.id])} for r in results]}  # fmt: skip
     args.report_dir.mkdir(parents=True, exist_ok=True)
     atomic_write(args.report_dir / "mutation.json", json.dumps(data, indent=1) + "\n")
     if not total:
@@ -229,7 +241,13 @@ def _mutate(args: argparse.Namespace, console: Console, errors: Console) -> int:
         return EXIT_FAILED
     console.print(f"killed {killed}/{total} mutants ({killed / total:.1%}); {equivalent} "
                   "equivalent under their rule, not counted; "
-                  f"{args.report_dir / 'mutation.json'}")  # fmt: skip
+                  f"{args.report_dir / 'mutation.json'} (the next checker verify into "
+                  f"{args.report_dir} shows it in index.html)")  # fmt: skip
+    weak = [r.id for r in results if r.total and r.killed < args.min_kill * r.total]
+    if killed < args.min_kill * total or weak:
+        errors.print(f"[bold red]error[/] kill rate below --min-kill {args.min_kill:g}"
+                     + (f" for {escape(', '.join(weak))}" if weak else ""))  # fmt: skip
+        return EXIT_FAILED
     return EXIT_OK
 
 

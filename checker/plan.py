@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import inspect
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -115,6 +116,7 @@ class _Planner:
         self.file = claim_file
         self.claim = claim_file.claim
         self.problems: list[ClaimFileError] = []
+        self._parsed: dict[tuple, tuple[Mapping[str, sp.Basic], sp.Basic | None]] = {}
 
     def problem(self, path: tuple[Any, ...], message: str, hint: str = "") -> None:
         field = ".".join(str(p) for p in path)
@@ -404,13 +406,14 @@ class _Planner:
             condition = self._parse(hypothesis.require, path, self.names, True)
             if condition is None:
                 continue
-            for point in points or [{}]:
-                values = {**self._param_values(params), **point}
-                missing = {str(s) for s in condition.free_symbols} - set(values)
-                if missing:
-                    self.problem(path, f"require uses unbound {', '.join(sorted(missing))}")
-                    break
-                if not _holds(condition, values):
+            fixed = self._param_values(params)
+            missing = {str(s) for s in condition.free_symbols} - {*fixed, *(points or [{}])[0]}
+            if missing:
+                self.problem(path, f"require uses unbound {', '.join(sorted(missing))}")
+                continue
+            holds = _holds(condition, [{**fixed, **point} for point in points or [{}]])
+            for point, ok in zip(points or [{}], holds, strict=True):
+                if not ok:
                     where = f" (in must-fail variant {'.'.join(map(str, at))})" if at else ""
                     self.problem(
                         path, f"{hypothesis.require!r} fails at {_show(point)}{where}",
@@ -420,8 +423,9 @@ class _Planner:
 
     def _check_domains(self, points: list[dict], params: Mapping[str, Any], at: tuple) -> None:
         values_seen: dict[str, set[float]] = {}
+        fixed = self._param_values(params)
         for point in points or [{}]:
-            for key, value in {**self._param_values(params), **point}.items():
+            for key, value in {**fixed, **point}.items():
                 values_seen.setdefault(key, set()).add(value)
         for name, symbol in self.claim.symbols.items():
             test = DOMAINS[symbol.domain]
@@ -440,6 +444,14 @@ class _Planner:
     def _parse(
         self, text: str, path: tuple, names: Mapping[str, sp.Basic], compare: bool = False
     ) -> sp.Basic | None:
+        key = (text, compare, id(names))  # variants re-read the claim's own texts
+        if key not in self._parsed:  # (names kept alive with the entry, so its id stays unique)
+            self._parsed[key] = (names, self._parse_once(text, path, names, compare))
+        return self._parsed[key][1]
+
+    def _parse_once(
+        self, text: str, path: tuple, names: Mapping[str, sp.Basic], compare: bool
+    ) -> sp.Basic | None:
         try:
             return parse_expr(text, names, allow_compare=compare)
         except ExprError as exc:
@@ -457,19 +469,27 @@ def _grid(sweep: Mapping[str, list[float]]) -> list[dict[str, float]]:
 
 def input_defaults(measurement: Measurement) -> dict[str, Any]:
     """Numeric defaults of the measurement's traced inputs (keyword-only arguments)."""
-    signature = inspect.signature(measurement.fn)
     return {  # a default that is not a number (None) leaves the input to the claim
-        name: p.default
-        for name, p in signature.parameters.items()
-        if name in measurement.inputs and _is_number(p.default)
+        name: default
+        for name, default in _defaults(measurement.fn).items()
+        if name in measurement.inputs and _is_number(default)
     }
 
 
-def _holds(condition: sp.Basic, values: Mapping[str, float]) -> bool:
+@functools.cache
+def _defaults(function: Callable[..., Any]) -> dict[str, Any]:
+    """A function's parameter defaults; inspect.signature is slow and lint asks thousands of times."""
+    return {name: p.default for name, p in inspect.signature(function).parameters.items()}
+
+
+def _holds(condition: sp.Basic, points: list[Mapping[str, float]]) -> list[bool]:
+    """Whether the condition holds at each point: compiled once, evaluated on all of them."""
     symbols = sorted(condition.free_symbols, key=str)
     function = compile_expr(condition, symbols, numpy_backend())
+    columns = (np.array([point[str(s)] for point in points], np.float64) for s in symbols)
     with np.errstate(all="ignore"):
-        return bool(np.all(function(*(np.float64(values[str(s)]) for s in symbols))))
+        result = np.broadcast_to(np.asarray(function(*columns), bool), (len(points),))
+    return [bool(x) for x in result]
 
 
 def _is_number(value: Any) -> bool:

@@ -149,6 +149,8 @@ def run_plans(
             on_start(plan)
         finished(hit)
     workers = min(workers, len(pending))
+    if cache and (workers > 1 or scheduler):
+        pending = _longest_first(pending, cache.expected_seconds(pending))
     if pending and scheduler:
         from checker.cluster import run_on_dask
 
@@ -161,7 +163,18 @@ def run_plans(
             if on_start:
                 on_start(plan)
             finished(run_plan(plan, seed))
-    return [results[plan.claim.id] for plan in plans]
+    ordered = [results[plan.claim.id] for plan in plans]
+    if cache:
+        cache.remember_seconds(ordered)
+    return ordered
+
+
+def _longest_first(plans: Sequence[Plan], seconds: dict[str, float]) -> list[Plan]:
+    """The slowest claims start first, so no worker is left with a long one at the end.
+
+    Claims never timed here go first of all: they may be the slowest.
+    """
+    return sorted(plans, key=lambda plan: -seconds.get(plan.claim.id, float("inf")))
 
 
 def least_verified(rounds: Sequence[Sequence[ClaimResult]]) -> list[ClaimResult]:

@@ -92,3 +92,26 @@ def test_a_fit_rule_cannot_see_a_reparametrisation_of_its_constants() -> None:
     # where err_limit varies along the sweep, err_limit/M is no longer in the fitted family
     varying = [{**row, "err_limit": seeds * (1 + row["M"])} for row in rows]
     assert not _same_affine_family(limit + first / m, original, fitted, varying)
+
+
+def test_the_next_verify_shows_the_kill_rates_and_marks_edited_claims_stale(project: Path) -> None:
+    claim = TOY_CLAIM.replace("  expr: mu\n", "  expr: mu + 0.5*sigma**2 - 0.5\n")
+    path = write_claim(project / "claims", "toy.yaml", claim)
+    assert main(["mutate", "claims", "--report-dir", "out"]) == 0
+    assert main(["verify", "claims", "--report-dir", "out"]) == 0
+    page = Path("out/index.html").read_text()
+    assert "Mutation testing" in page and "sigma**2 -&gt; sigma**" in page
+    assert "stale" not in page
+    path.write_text(path.read_text() + "# edited\n")
+    assert main(["verify", "claims", "--report-dir", "out"]) == 0
+    assert "stale: the claim changed since" in Path("out/index.html").read_text()
+
+
+def test_min_kill_fails_the_run_when_a_claim_lets_too_many_wrong_formulas_through(
+    project: Path, capsys
+) -> None:
+    claim = TOY_CLAIM.replace("  expr: mu\n", "  expr: mu + 0.5*sigma**2 - 0.5\n")
+    write_claim(project / "claims", "toy.yaml", claim)
+    assert main(["mutate", "claims", "--report-dir", "out", "--min-kill", "0.5"]) == 0
+    assert main(["mutate", "claims", "--report-dir", "out", "--min-kill", "1"]) == 1
+    assert "below --min-kill 1 for toy/gaussian-mean" in capsys.readouterr().err

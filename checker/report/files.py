@@ -21,6 +21,7 @@ from checker.report.ci import write_junit
 from checker.report.html import slug, write_html_report
 from checker.report.json_report import write_json_report
 from checker.report.markdown import summary_markdown
+from checker.report.mutation import read_mutation
 from checker.report.plots import plot_claim
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ def _write_all(
     atomic_write(markdown, summary_markdown(results, plans, plots, summary))
     return {
         "json": write_json_report(dict(report), folder),
-        "html": write_html_report(results, plans, folder, plots, summary),
+        "html": write_html_report(results, plans, folder, plots, summary, read_mutation(folder)),
         "markdown": markdown,
         "junit": write_junit(results, plans, folder, float(summary["seconds"])),
     }

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from checker.jsonio import atomic_write
+from checker.report.mutation import mutation_html
 
 if TYPE_CHECKING:
     from checker.plan import Plan
@@ -74,8 +75,11 @@ def write_html_report(
     folder: Path,
     plots: Mapping[str, Path],
     summary: Mapping[str, Any],
+    mutation: Mapping[str, Any] | None = None,
 ) -> Path:
     sections = [_section(r, plans.get(r.id), plots.get(r.id)) for r in results]
+    if mutation is not None:  # what `checker mutate` left in this folder
+        sections.append(mutation_html(mutation, plans))
     page = (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
