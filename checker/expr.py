@@ -16,6 +16,7 @@ built unevaluated so that `gamma(10**9)` is not turned into a factorial.
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import math
 from collections.abc import Iterable, Mapping
@@ -109,7 +110,7 @@ def parse_expr(
         raise ExprError(f"expression has {nodes} parts; the limit is {MAX_NODES}")
     try:
         result = _Builder(names, allow_compare).build(tree.body, 0)
-        str(result)  # SymPy orders terms numerically when printing: erfc(exp(355)) overflows
+        _check_printable(result)
         return result
     except ExprError:
         raise
@@ -117,6 +118,22 @@ def parse_expr(
         # SymPy refuses some well-formed trees: arithmetic on a comparison, a
         # non-boolean Piecewise condition, 1.0/0.0, exp(355) overflowing a Float.
         raise ExprError(f"not a valid expression: {_sympy_complaint(exc)}") from None
+
+
+def _check_printable(result: sp.Basic) -> None:
+    """Raise now what printing would raise later, without printing (lint parses thousands).
+
+    SymPy's printers order an Add's terms by their numeric coefficients, taking
+    complex() of every numeric factor (Expr.as_terms): erfc(exp(355)) overflows.
+    """
+    for node in sp.preorder_traversal(result):
+        if not isinstance(node, sp.Add):
+            continue
+        for term in node.args:
+            for factor in sp.Mul.make_args(term):
+                if factor.is_number and not factor.is_Number:
+                    with contextlib.suppress(TypeError, ValueError):
+                        complex(factor)
 
 
 def free_names(text: str) -> set[str]:

@@ -21,6 +21,7 @@ __all__ = ["ClaimFileError", "Located", "Location", "read_yaml"]
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 32
+_STR = "tag:yaml.org,2002:str"
 
 _FLOAT = re.compile(
     r"""^[-+]?(?:
@@ -222,6 +223,8 @@ def _construct(
             _construct(loader, item, (*path, i), locations, name, depth + 1)
             for i, item in enumerate(node.value)
         ]
+    if node.tag == _STR:
+        return node.value  # most scalars are text: skip the constructor's dispatch
     try:
         return loader.construct_object(node, deep=True)
     except yaml.YAMLError as exc:
@@ -243,7 +246,7 @@ def _construct_mapping(
             raise ClaimFileError(key_here, "keys must be plain scalars")
         if key_node.tag == "tag:yaml.org,2002:merge":
             raise ClaimFileError(key_here, "merge keys (<<) are not allowed in claim files")
-        key = loader.construct_object(key_node)
+        key = key_node.value if key_node.tag == _STR else loader.construct_object(key_node)
         if key in result:
             first = locations[(*path, key)]
             raise ClaimFileError(
