@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import lazy_loader as lazy
+import numpy as np
 import pydantic
 
+from checker import falsify as falsify_module
 from checker.cli import main
 from checker.falsify import falsify
-from checker.measure.registry import measurement
+from checker.measure.registry import load_plugins, measurement
 from checker.plan import Plan
 from checker.verify import lint
 from tests.conftest import TOY_CLAIM, write_claim
@@ -100,6 +102,7 @@ must_fail:
 
 def _plan(folder: Path, name: str, text: str) -> Plan:
     write_claim(folder, name, text)
+    load_plugins(folder.parent)  # the project's toy measurements, as the CLI loads them
     library = lint([folder / name])
     assert not library.problems, library.problems
     return library.plans[0]
@@ -133,3 +136,22 @@ def test_a_measurement_without_a_derivative_falls_back_to_random_draws(
     out = " ".join(capsys.readouterr().out.split())  # rounding to quarters is off by 0.125
     assert "toy/narrow: counterexample at x=" in out and "found by random search" in out
     assert "search: random draws (the measurement's derivative in x is zero" in out
+
+
+def test_the_margin_the_ascent_climbs_is_the_rules_own(project: Path) -> None:
+    """The JAX margin equals the rule's figure minus its limit (checker.agree) at any point."""
+    bound = STATED.replace("agreement: {rule: interval, confidence: 0.99}",
+                           "agreement: {rule: bound, side: upper, slack: 0.01}")  # fmt: skip
+    for name, text in (("narrow", NARROW), ("interval", STATED), ("bound", bound)):
+        plan = _plan(project / "claims", f"{name}.yaml", text)
+        region = {k: falsify_module._region(v, "real") for k, v in plan.claim.sweep.items()}
+        allowed = falsify_module._Allowed(plan, None)
+        search = falsify_module._Search(plan, region, allowed, 0, float("inf"), None)
+        points = search.draw()[:4]
+        rule = [falsify_module._margin(v) for v in falsify_module._verdicts(
+            search.runner, plan.check, points)]  # fmt: skip
+        ascent, _ = falsify_module._Ascent.build(search)
+        names = ascent.names
+        jax_margin, _, _ = ascent.margin(np.array([[p[n] for n in names] for p in points]),
+                                         np.zeros((len(points), 0)))  # fmt: skip
+        np.testing.assert_allclose(jax_margin, rule, rtol=1e-3, atol=1e-4, err_msg=name)
