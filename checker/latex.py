@@ -28,12 +28,17 @@ unchanged claim never imports lark.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
 import json
+import math
 import re
+import signal
+import threading
 import warnings
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -56,6 +61,9 @@ RTOL = 1e-9
 MAX_POINTS = 64  # sweep points compared; a larger sweep is thinned evenly
 DRAWS = 3  # values drawn for each symbol the sweep does not bind (measured outputs)
 MAX_READINGS = 16  # readings of an ambiguous parse that are enumerated
+MAX_CHARS = 500  # Earley parsing is cubic: 500 characters take about a second
+MAX_BARS = 6  # each | may open or close an absolute value: readings grow exponentially
+PARSE_SECONDS = 10.0  # a hostile formula must not hang `checker lint`
 HINT = (
     "if the LaTeX is as printed, the parser may have misread it: write function arguments "
     "in \\left( \\right), products with \\cdot, and group with braces; otherwise fix the "
@@ -134,7 +142,11 @@ def _cached(key: str, plan: Plan, folder: Path) -> LatexCheck:
             return LatexCheck.from_dict(entry["check"])
     except (OSError, ValueError, KeyError, TypeError):
         pass  # missing or damaged: recompute, never trust
-    check = _compare(plan)
+    try:
+        check = _compare(plan)
+    except Exception as exc:  # never a traceback from lint: a SymPy corner case is said, not raised
+        reason = f"checker could not compare it: {type(exc).__name__}: {_first_line(exc)}"
+        check = LatexCheck("not compared", f"not compared: {reason}")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write(path, json.dumps({"format": _FORMAT, "key": key, "check": check.to_dict()}))
@@ -245,18 +257,26 @@ def parse_latex(text: str) -> sp.Basic | str:
     import lark
     from lark.visitors import CollapseAmbiguities
 
+    if len(text) > MAX_CHARS:
+        return f"{len(text)} characters; the parser reads at most {MAX_CHARS} (split the formula)"
+    text = normalise(text)
+    if text.count("|") > MAX_BARS:
+        return f"more than {MAX_BARS} | bars: their readings are too many to enumerate"
     try:
-        tree = _parser().parse(normalise(text))
+        with _deadline(PARSE_SECONDS):
+            tree = _parser().parse(text)
+    except TimeoutError:
+        return f"the LaTeX parser took more than {PARSE_SECONDS:g} s"
     except LookupError as exc:
         return str(exc)
     except lark.exceptions.LarkError as exc:
         return f"the LaTeX parser cannot read it: {_first_line(exc)}"
-    ambiguous = sum(1 for t in tree.iter_subtrees() if t.data == "_ambig")
-    if ambiguous > 8:
-        return f"ambiguous parse ({ambiguous} ambiguous places)"
-    readings = CollapseAmbiguities().transform(tree) if ambiguous else [tree]
+    readings = _readings(tree)
+    if readings > MAX_READINGS:
+        return f"ambiguous parse ({readings} readings)"
+    trees = CollapseAmbiguities().transform(tree) if readings > 1 else [tree]
     found: dict[str, sp.Basic] = {}
-    for reading in readings[:MAX_READINGS]:
+    for reading in trees:
         try:
             with warnings.catch_warnings():  # SymPy deprecations on odd trees: refused below
                 warnings.simplefilter("ignore")
@@ -266,10 +286,47 @@ def parse_latex(text: str) -> sp.Basic | str:
         if not isinstance(value, sp.Basic):
             return f"the LaTeX parser returned {type(value).__name__}, not an expression"
         found.setdefault(str(value), value)
-    if len(found) > 1 or len(readings) > MAX_READINGS:
+    if len(found) > 1:
         shown = " or ".join(list(found)[:2])
-        return f"ambiguous parse ({len(readings)} readings, e.g. {shown})"
+        return f"ambiguous parse ({readings} readings, e.g. {shown})"
     return next(iter(found.values()))
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """TimeoutError after `seconds`, where a signal can deliver it (the main thread)."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or not hasattr(signal, "setitimer")
+        or signal.getitimer(signal.ITIMER_REAL)[0] > 0
+    ):
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TimeoutError
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _readings(tree: Any) -> int:
+    """How many trees an explicitly ambiguous parse stands for, counted without building them."""
+    counts: dict[int, int] = {}
+
+    def count(node: Any) -> int:
+        if id(node) not in counts:
+            below = [count(c) for c in node.children if hasattr(c, "children")]
+            total = sum(below) if node.data == "_ambig" else math.prod(below)
+            counts[id(node)] = min(total, 10**6)
+        return counts[id(node)]
+
+    return count(tree)
 
 
 @functools.cache

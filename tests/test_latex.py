@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,13 @@ def test_unparseable_latex_is_not_compared_and_not_an_error(project: Path) -> No
 def test_an_ambiguous_parse_is_not_compared() -> None:
     assert parse_latex("|a| b |c|").startswith("ambiguous parse (2 readings")
     assert str(parse_latex(r"\sin(x) + 1")) == "sin(x) + 1"  # one reading, by convention
+
+
+def test_hostile_latex_is_refused_before_the_parser_explodes() -> None:
+    started = time.monotonic()
+    assert parse_latex("|a| b " * 30 + "|c|").startswith("more than 6 | bars")
+    assert parse_latex("x+" * 300 + "x").startswith("601 characters; the parser reads at most")
+    assert time.monotonic() - started < 1
 
 
 def test_the_symbols_map_binds_paper_notation_to_claim_symbols(project: Path) -> None:
