@@ -47,7 +47,7 @@ class ResultCache:
     def key(self, plan: Plan, seed: int) -> str:
         digest = hashlib.sha256()
         for part in (
-            f"format {_FORMAT} seed {seed}",
+            f"format {_FORMAT} seed {seed} profile {plan.claim_file.profile}",
             plan.claim_file.path.read_bytes().hex(),
             _measurement_source(plan),
             _environment(),

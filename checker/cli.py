@@ -60,12 +60,16 @@ def _parser() -> argparse.ArgumentParser:
 
     lint = commands.add_parser("lint", help="validate claim files without running anything")
     lint.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    lint.add_argument("--profile", metavar="NAME", help="lint with profiles.NAME laid over")
     lint.set_defaults(command=_lint)
 
     verify = commands.add_parser("verify", help="run claims and report their verdicts")
     verify.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     verify.add_argument("--select", metavar="GLOB", help="only claims whose id matches GLOB")
     verify.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR")
+    verify.add_argument("--profile", metavar="NAME",
+                        help="lay each claim's profiles.NAME over it (larger sizes for a GPU); "
+                        "claims without one run as written")  # fmt: skip
     verify.add_argument("--seed", type=int, default=0, metavar="N", help="master seed (default 0)")
     verify.add_argument("--seeds", type=_positive_int, metavar="K",
                         help="explore: run with K fresh master seeds (for nightly runs, not gates)")  # fmt: skip
@@ -165,14 +169,25 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _unknown_profile(name: str | None, plans: Sequence[Any], errors: Console) -> bool:
+    """A --profile no claim defines is a typo, not a request for the default sizes."""
+    if name is None or any(p.claim_file.profile == name for p in plans):
+        return False
+    errors.print(f"[bold red]error[/] --profile {escape(name)}: no claim defines profiles."
+                 f"{escape(name)}; claims without it would run as written")  # fmt: skip
+    return True
+
+
 def _lint(args: argparse.Namespace, console: Console, errors: Console) -> int:
     from checker.report import print_problems
     from checker.verify import lint
 
-    library = lint(args.paths)
+    library = lint(args.paths, args.profile)
     if library.problems:
         print_problems(library.problems, errors)
         errors.print(f"{len(library.problems)} problem(s) in {library.files} file(s)")
+        return EXIT_USAGE
+    if _unknown_profile(args.profile, library.plans, errors):
         return EXIT_USAGE
     console.print(f"[green]ok[/] {len(library.plans)} claim(s) valid")
     return EXIT_OK
@@ -402,10 +417,12 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
     from checker.verify import lint, select
     from checker.workers import pin_threads
 
-    library = lint(args.paths)
+    library = lint(args.paths, args.profile)
     if library.problems:
         print_problems(library.problems, errors)
         errors.print(f"{len(library.problems)} problem(s); nothing was run")
+        return EXIT_USAGE
+    if _unknown_profile(args.profile, library.plans, errors):
         return EXIT_USAGE
     plans = select(library.plans, args.select)
     if args.changed_since is not None:
@@ -434,6 +451,7 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
     print_results(results, console)
     by_id = {plan.claim.id: plan for plan in plans}
     report = report_dict(results, by_id, seeds[0], time.perf_counter() - started)
+    report["environment"]["profile"] = args.profile
     if args.seeds:
         report["environment"]["seeds"] = seeds
         console.print(f"explored master seeds {', '.join(map(str, seeds))}; each row shows "

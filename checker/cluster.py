@@ -40,7 +40,8 @@ def run_on_dask(
                 on_start(plan)
             text = plan.claim_file.path.read_text(encoding="utf-8")
             future = client.submit(_run_remote, text, str(plan.claim_file.path), plan.claim.id,
-                                   seed, str(plugin_folder), pure=False)  # fmt: skip
+                                   seed, str(plugin_folder), plan.claim_file.profile,
+                                   pure=False)  # fmt: skip
             futures[future] = plan
         results: dict[str, ClaimResult] = {}
         for future in as_completed(futures):
@@ -64,7 +65,9 @@ def _collect(future: object, plan: Plan, seed: int) -> ClaimResult:
     return dataclasses.replace(result_from_dict(payload), path=path)
 
 
-def _run_remote(text: str, display: str, claim_id: str, seed: int, plugin_folder: str) -> tuple:
+def _run_remote(
+    text: str, display: str, claim_id: str, seed: int, plugin_folder: str, profile: str | None
+) -> tuple:
     """On a Dask worker: write the claim to a temporary file, then run it as a local worker does."""
     from checker.workers import pin_threads, run_claim_file
 
@@ -76,4 +79,4 @@ def _run_remote(text: str, display: str, claim_id: str, seed: int, plugin_folder
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "claim.yaml"
         path.write_text(text, encoding="utf-8")
-        return run_claim_file(path, claim_id, seed, display)
+        return run_claim_file(path, claim_id, seed, display, profile)

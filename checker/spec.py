@@ -8,6 +8,7 @@ and every problem points at `file:line:column` with the field path and value.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import keyword
@@ -303,6 +304,25 @@ class Latex(_Model):
     )
 
 
+class ProfileMeasurement(_Model):
+    params: dict[Name, Any] = Field(default_factory=dict)
+    seeds: int | None = Field(None, ge=1, le=4096)
+
+
+class Profile(_Model):
+    """Larger sizes for a machine that affords them: `checker verify --profile NAME`.
+
+    Laid over the claim before it is validated: `params` merge into
+    measurement.params, `seeds` replaces the seed count, and each `sweep` key
+    replaces that key's values. Claims without the named profile run as written.
+    """
+
+    measurement: ProfileMeasurement = Field(default_factory=ProfileMeasurement)
+    sweep: dict[Name, Annotated[list[Number], Field(min_length=1, max_length=1000)]] = Field(
+        default_factory=dict
+    )
+
+
 class Claim(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)+$", max_length=200)
     title: str = Field(min_length=1, max_length=200)
@@ -321,6 +341,7 @@ class Claim(_Model):
     latex: Annotated[Latex, pydantic.BeforeValidator(_latex_text)] | None = Field(
         None, json_schema_extra=_latex_schema
     )
+    profiles: dict[Name, Profile] = Field(default_factory=dict)
 
     @property
     def paper(self) -> str:
@@ -356,6 +377,7 @@ class ClaimFile:
     claim: Claim
     path: Path
     located: Located
+    profile: str | None = None  # the --profile laid over it, when the claim has one
 
     def where(self, *path: Any) -> Location:
         return self.located.where(tuple(path))
@@ -374,8 +396,10 @@ def load_claims(paths: list[Path]) -> list[Claim]:
     return [load_claim(p) for p in claim_files(paths)]
 
 
-def validate_file(path: Path, display: str | None = None) -> ClaimFile | list[ClaimFileError]:
-    """The claim in `path`, or every problem with it."""
+def validate_file(
+    path: Path, display: str | None = None, profile: str | None = None
+) -> ClaimFile | list[ClaimFileError]:
+    """The claim in `path` (with `profile` laid over it, where it has one), or every problem."""
     try:
         located = read_yaml(path, display)
     except ClaimFileError as exc:
@@ -383,12 +407,55 @@ def validate_file(path: Path, display: str | None = None) -> ClaimFile | list[Cl
     if not isinstance(located.data, dict):
         kind = type(located.data).__name__
         return [ClaimFileError(located.where(()), f"a claim file is a mapping, not a {kind}")]
+    located, applied = _with_profile(located, profile)
     try:
         claim = Claim.model_validate(located.data)
     except pydantic.ValidationError as exc:
         return _distinct([_located_error(located, error) for error in exc.errors()])
     problems = _cross_checks(claim, located)
-    return problems or ClaimFile(claim, path, located)
+    return problems or ClaimFile(claim, path, located, profile if applied else None)
+
+
+def _with_profile(located: Located, name: str | None) -> tuple[Located, bool]:
+    """The file's data with profile `name` laid over it; its lines point into the profile.
+
+    Done on plain data, before validation, so the merged claim is validated
+    whole and an error in an overridden value names the profile's line.
+    """
+    profiles = located.data.get("profiles")
+    if name is None or not isinstance(profiles, dict) or not isinstance(profiles.get(name), dict):
+        return located, False
+    profile, data = profiles[name], copy.deepcopy(located.data)
+    locations = dict(located.locations)
+    at = ("profiles", name)
+    measurement = profile.get("measurement")
+    if isinstance(measurement, dict) and isinstance(data.get("measurement"), dict):
+        target = data["measurement"]
+        if isinstance(measurement.get("params"), dict) and isinstance(target.get("params"), dict):
+            for key, value in measurement["params"].items():
+                target["params"][key] = value
+                _relocate(
+                    locations, (*at, "measurement", "params", key), ("measurement", "params", key)
+                )
+        if "seeds" in measurement:
+            target["seeds"] = measurement["seeds"]
+            _relocate(locations, (*at, "measurement", "seeds"), ("measurement", "seeds"))
+    if isinstance(profile.get("sweep"), dict):
+        sweep = data.setdefault("sweep", {})
+        for key, values in profile["sweep"].items():
+            if isinstance(sweep, dict):
+                sweep[key] = values
+                _relocate(locations, (*at, "sweep", key), ("sweep", key))
+    return dataclasses.replace(located, data=data, locations=locations), True
+
+
+def _relocate(locations: dict[tuple, Any], source: tuple, target: tuple) -> None:
+    """Point `target` and everything under it at the lines of `source`."""
+    for path in [p for p in locations if p[: len(target)] == target]:
+        del locations[path]
+    for path, where in list(locations.items()):
+        if path[: len(source)] == source:
+            locations[(*target, *path[len(source) :])] = where
 
 
 def _located_error(located: Located, error: Any) -> ClaimFileError:

@@ -53,8 +53,9 @@ class Library:
     files: int
 
 
-def lint(paths: Sequence[Path]) -> Library:
-    """Validate and plan every claim under `paths` without running anything."""
+def lint(paths: Sequence[Path], profile: str | None = None) -> Library:
+    """Validate and plan every claim under `paths` (with `profile` laid over those that
+    have it) without running anything."""
     problems: list[ClaimFileError] = []
     files = claim_files(list(paths))
     if len(files) > MAX_CLAIM_FILES:
@@ -67,7 +68,7 @@ def lint(paths: Sequence[Path]) -> Library:
             problems.append(ClaimFileError(str(path), "no such file or directory"))
     valid: list[ClaimFile] = []
     for file in files:
-        result = validate_file(file)
+        result = validate_file(file, profile=profile)
         if isinstance(result, list):
             problems.extend(result)
         else:

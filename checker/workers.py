@@ -102,7 +102,9 @@ class WorkerPool:
         if on_start:
             on_start(plan)
         worker.plan, worker.started = plan, time.monotonic()
-        worker.connection.send((str(plan.claim_file.path), plan.claim.id, seed))
+        worker.connection.send(
+            (str(plan.claim_file.path), plan.claim.id, seed, plan.claim_file.profile)
+        )
 
     def _collect(self, workers: list[_Worker], seed: int) -> list[tuple[_Worker, ClaimResult]]:
         wait([w.connection for w in workers if w.plan is not None], timeout=0.2)
@@ -180,14 +182,16 @@ def _serve(connection: Connection, plugin_folder: str) -> None:
     jax.numpy.zeros(1).block_until_ready()
     while True:
         try:
-            path, claim_id, seed = connection.recv()
+            path, claim_id, seed, profile = connection.recv()
         except (EOFError, OSError, KeyboardInterrupt):
             return
         connection.send(("started", None))
-        connection.send(run_claim_file(Path(path), claim_id, seed))
+        connection.send(run_claim_file(Path(path), claim_id, seed, profile=profile))
 
 
-def run_claim_file(path: Path, claim_id: str, seed: int, display: str | None = None) -> tuple:
+def run_claim_file(
+    path: Path, claim_id: str, seed: int, display: str | None = None, profile: str | None = None
+) -> tuple:
     """Re-read, re-plan and run one claim: ("done", result dict) or ("failed", reason).
 
     Shared by the worker processes and the Dask executor: plans hold compiled
@@ -197,7 +201,7 @@ def run_claim_file(path: Path, claim_id: str, seed: int, display: str | None = N
     from checker.run import run_plan
     from checker.spec import validate_file
 
-    loaded = validate_file(path, display)
+    loaded = validate_file(path, display, profile)
     plan = None if isinstance(loaded, list) else plan_claim(loaded)
     if plan is None or isinstance(plan, list) or plan.claim.id != claim_id:
         return ("failed", f"{display or path} changed while running; it no longer plans")

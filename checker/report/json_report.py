@@ -70,6 +70,7 @@ def _claim(result: ClaimResult, plan: Plan | None) -> dict[str, Any]:
         "id": result.id,
         "title": claim.title if claim else "",
         "path": result.path,
+        "profile": plan.claim_file.profile if plan else None,
         "verdict": result.verdict,
         "reason": result.reason,
         "rule": claim.agreement.rule if claim else "",
