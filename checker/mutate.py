@@ -22,6 +22,7 @@ import numpy as np
 import sympy as sp
 
 from checker.compile import CompileError, compile_expr, numpy_backend
+from checker.derive import NotDerivable, asymptotic_exponent
 from checker.plan import Check, Plan, RootOf, Stationary
 from checker.run import ClaimRunner
 
@@ -159,7 +160,7 @@ def _equivalent(plan: Plan, mutant: sp.Basic, runner: ClaimRunner) -> bool:
 
     Such equivalent mutants are reported, not counted. A scaling rule compares
     log-log slopes in its variable, so a factor free of that variable changes
-    nothing. A stationary objective keeps its stationary points when its
+    nothing (and with `exponent: asymptotic`, neither does a lower-order term). A stationary objective keeps its stationary points when its
     gradient in the point is multiplied by a factor free of the point (an
     added constant, an overall scale). An equation keeps its roots when
     multiplied by a factor free of its unknown. A fit rule sees only the family of
@@ -182,10 +183,25 @@ def _equivalent(plan: Plan, mutant: sp.Basic, runner: ClaimRunner) -> bool:
         return _factor_free_of(mutant, original, check.implicit.unknown)
     if check.agreement.rule == "scaling":
         variable = symbol(check.agreement.variable)
+        if variable is not None and getattr(check.agreement, "exponent", "") == "asymptotic":
+            return _same_asymptotic_exponent(mutant, original, variable, plan)
         return variable is not None and _factor_free_of(mutant, original, variable)
     if check.fit:
         return _same_affine_family(mutant, original, check.fit, runner.values(check))
     return False
+
+
+def _same_asymptotic_exponent(
+    mutant: sp.Basic, original: sp.Basic, variable: sp.Symbol, plan: Plan
+) -> bool:
+    """An asymptotic scaling rule sees only the leading exponent: lower orders are invisible."""
+    domains = {name: symbol.domain for name, symbol in plan.claim.symbols.items()}
+    try:
+        exponents = [asymptotic_exponent(e, variable.name, domains) for e in (mutant, original)]
+    except NotDerivable:
+        return False  # no proof, so the mutant counts (its own check will say why)
+    (difference,) = _probe([exponents[0] - exponents[1]])
+    return bool(np.all(np.abs(difference) < 1e-9))
 
 
 _PROBES = 24  # random points at which two formulas are compared numerically
