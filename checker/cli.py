@@ -179,17 +179,22 @@ def _unknown_profile(name: str | None, plans: Sequence[Any], errors: Console) ->
 
 
 def _lint(args: argparse.Namespace, console: Console, errors: Console) -> int:
-    from checker.report import print_problems
-    from checker.verify import lint
+    from checker.lintcache import lint_cached
+    from checker.paths import default_cache_dir
+    from checker.report.terminal import print_problems
 
-    library = lint(args.paths, args.profile)
-    if library.problems:
-        print_problems(library.problems, errors)
-        errors.print(f"{len(library.problems)} problem(s) in {library.files} file(s)")
+    outcome = lint_cached(args.paths, args.profile, default_cache_dir())
+    if outcome.problems:
+        print_problems(outcome.problems, errors)
+        errors.print(f"{len(outcome.problems)} problem(s) in {outcome.files} file(s)")
         return EXIT_USAGE
-    if _unknown_profile(args.profile, library.plans, errors):
+    if args.profile and not any(c.profile == args.profile for c in outcome.clean):
+        errors.print(f"[bold red]error[/] --profile {escape(args.profile)}: no claim defines "
+                     f"profiles.{escape(args.profile)}")  # fmt: skip
         return EXIT_USAGE
-    console.print(f"[green]ok[/] {len(library.plans)} claim(s) valid")
+    remembered = outcome.files - outcome.planned
+    note = f" ({remembered} unchanged since they last linted clean)" if remembered else ""
+    console.print(f"[green]ok[/] {len(outcome.clean)} claim(s) valid{note}")
     return EXIT_OK
 
 

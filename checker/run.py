@@ -452,6 +452,10 @@ def _kkt_residual(
     with np.errstate(all="ignore"):
         gradient = function(*(np.asarray(values[str(s)], np.float64) for s in symbols))
     gradient = np.broadcast_to(np.asarray(gradient, np.float64), point.shape).reshape(seeds, -1)
+    if not np.all(np.isfinite(gradient)):  # the objective is not smooth where the claim holds
+        raise UndefinedPrediction(
+            f"the gradient of the objective in {target} is not finite at the measured point"
+        )
     norms = np.linalg.norm(gradient, axis=1)
     if form.subject_to is None:
         return norms

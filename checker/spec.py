@@ -359,6 +359,9 @@ def variant_agreement(
 # --------------------------------------------------------------------------- loading
 
 
+MAX_CLAIM_FILES = 2000  # linting costs ~10 ms a file: a larger folder is a mistake, not a run
+
+
 def claim_files(paths: list[Path]) -> list[Path]:
     """Claim files under the given paths, sorted, so that runs are reproducible."""
     found: list[Path] = []

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from checker.latex import latex_problems
 from checker.plan import Plan, plan_claim
-from checker.spec import ClaimFile, ClaimFileError, claim_files, validate_file
+from checker.spec import MAX_CLAIM_FILES, ClaimFile, ClaimFileError, claim_files, validate_file
 
 if TYPE_CHECKING:  # the runner (SciPy, JAX) loads when something runs, not for lint
     from checker.cache import ResultCache
@@ -30,8 +30,6 @@ __all__ = [
     "select",
     "verify",
 ]
-
-MAX_CLAIM_FILES = 2000  # linting costs ~30 ms a file: a larger folder is a mistake, not a run
 
 
 class InvalidClaims(Exception):

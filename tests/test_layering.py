@@ -27,6 +27,7 @@ LAYERS = [
     ["cache", "changes", "mutate", "falsify"],
     ["workers", "cluster"],
     ["verify", "scaffold"],
+    ["lintcache"],
     ["report"],
     ["cli", "pytest_plugin"],
 ]

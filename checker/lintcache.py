@@ -1,0 +1,154 @@
+"""Claim files that linted clean, remembered by content, so an unchanged library lints at once.
+
+Linting plans every claim (SymPy parses, sweeps, hypotheses at every point),
+which is most of `checker lint`'s time; like ruff's or mypy's cache, a file
+whose bytes, profile and everything that judges it are unchanged is not
+planned again. "Everything that judges it" is the source of every checker
+module, of every registered measurement (plugins included) and the versions
+of the libraries that parse and validate. Only clean results are kept: a file
+with problems is linted again, so its messages are always fresh. This module
+imports neither SymPy nor JAX; a fully cached run never loads them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import inspect
+import json
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+from checker.jsonio import atomic_write
+from checker.measure.registry import registered_measurements
+from checker.spec import MAX_CLAIM_FILES, ClaimFileError, claim_files
+
+__all__ = ["CleanFile", "LintCache", "LintOutcome", "duplicate_ids", "lint_cached"]
+
+_LIBRARIES = ("sympy", "pydantic", "pyyaml", "lark", "numpy")
+
+
+@dataclasses.dataclass(frozen=True)
+class CleanFile:
+    """What a later lint needs from a clean file it does not re-plan."""
+
+    path: Path
+    id: str
+    id_line: int
+    profile: str | None  # the --profile it was linted with, where the claim defines it
+
+
+class LintCache:
+    """One small entry per clean (file bytes, profile, judging code) under `folder`/lint."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder / "lint"
+
+    def get(self, path: Path, profile: str | None) -> CleanFile | None:
+        try:
+            entry = json.loads((self.folder / self._key(path, profile)).read_text("utf-8"))
+            return CleanFile(path, str(entry["id"]), int(entry["id_line"]), entry["profile"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, clean: CleanFile, requested: str | None) -> None:
+        entry = {"id": clean.id, "id_line": clean.id_line, "profile": clean.profile}
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.folder / self._key(clean.path, requested), json.dumps(entry))
+        except OSError:
+            pass  # a read-only cache folder costs speed, not correctness
+
+    def _key(self, path: Path, profile: str | None) -> str:
+        digest = hashlib.sha256(f"profile {profile}\0{_judges()}\0".encode())
+        digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+
+def duplicate_ids(files: Sequence[CleanFile]) -> list[ClaimFileError]:
+    """The same check lint makes, across files linted now and files remembered clean."""
+    first: dict[str, CleanFile] = {}
+    problems = []
+    for clean in files:
+        if clean.id in first:
+            problems.append(ClaimFileError(
+                f"{clean.path}:{clean.id_line}:1", f"id: duplicate claim id {clean.id!r}",
+                f"also used by {first[clean.id].path}; ids must be unique",
+            ))  # fmt: skip
+        else:
+            first.setdefault(clean.id, clean)
+    return problems
+
+
+@functools.cache
+def _judges() -> str:
+    """A digest of the code and libraries that decide whether a claim file is clean."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + source.read_bytes())
+    for name, measurement in sorted(registered_measurements().items()):
+        digest.update(name.encode() + _source_of(measurement.fn).encode())
+    for library in _LIBRARIES:
+        try:
+            digest.update(f"{library}={metadata.version(library)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{library}=none".encode())
+    return digest.hexdigest()
+
+
+def _source_of(function: object) -> str:
+    try:
+        return Path(inspect.getsourcefile(function) or "").read_text(encoding="utf-8")
+    except (OSError, TypeError):
+        return "<no source>"
+
+
+@dataclasses.dataclass(frozen=True)
+class LintOutcome:
+    problems: tuple[ClaimFileError, ...]
+    clean: tuple[CleanFile, ...]
+    files: int
+    planned: int  # how many files were planned this time (the rest were remembered clean)
+
+
+def lint_cached(paths: Sequence[Path], profile: str | None, folder: Path) -> LintOutcome:
+    """`checker lint`: plan only the files not remembered clean; remember them when all are."""
+    files = claim_files(list(paths)) if all(p.exists() for p in paths) else []
+    if not files or len(files) > MAX_CLAIM_FILES:
+        return _lint_fresh(paths, profile)  # lint words these problems
+    cache = LintCache(folder)
+    remembered = {path: cache.get(path, profile) for path in files}
+    stale = [path for path, hit in remembered.items() if hit is None]
+    outcome = _lint_fresh(stale, profile) if stale else LintOutcome((), (), 0, 0)
+    known = [hit for hit in remembered.values() if hit is not None]
+    fresh = {clean.path for clean in outcome.clean}
+    problems = [*outcome.problems, *(
+        p for p in duplicate_ids([*known, *outcome.clean]) if not _both_fresh(p, fresh)
+    )]  # fmt: skip
+    if not problems:
+        for clean in outcome.clean:
+            cache.put(clean, profile)
+    return LintOutcome(tuple(problems), (*known, *outcome.clean), len(files), len(stale))
+
+
+def _lint_fresh(paths: Sequence[Path], profile: str | None) -> LintOutcome:
+    from checker.verify import lint
+
+    library = lint(paths, profile)
+    clean = tuple(
+        CleanFile(
+            p.claim_file.path, p.claim.id, p.claim_file.where("id").line, p.claim_file.profile
+        )
+        for p in library.plans
+    )
+    return LintOutcome(library.problems, clean, library.files, library.files)
+
+
+def _both_fresh(problem: ClaimFileError, fresh: set[Path]) -> bool:
+    """lint itself reported duplicates among the files it planned; report those once."""
+    here = str(problem.location).rsplit(":", 2)[0]
+    there = problem.hint.removeprefix("also used by ").split(";")[0]
+    return Path(here) in fresh and Path(there) in fresh
