@@ -115,3 +115,12 @@ def test_min_kill_fails_the_run_when_a_claim_lets_too_many_wrong_formulas_throug
     assert main(["mutate", "claims", "--report-dir", "out", "--min-kill", "0.5"]) == 0
     assert main(["mutate", "claims", "--report-dir", "out", "--min-kill", "1"]) == 1
     assert "below --min-kill 1 for toy/gaussian-mean" in capsys.readouterr().err
+
+
+def test_a_factor_is_found_free_of_the_unknown_where_the_formula_needs_fractions() -> None:
+    from checker.mutate import _factor_free_of
+
+    p, depth = sp.symbols("pk depth")
+    original = p * (p ** (depth - 1) * (1 - p) ** (depth + 1) - 0.1)  # real only for p < 1
+    assert _factor_free_of(sp.Float(1.2) * original, original, p)  # the same roots in p
+    assert not _factor_free_of(p ** sp.Rational(1, 4) * original, original, p)
