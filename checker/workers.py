@@ -73,7 +73,7 @@ class WorkerPool:
         queue = list(plans)
         results: dict[int, ClaimResult] = {}
         index = {id(p): i for i, p in enumerate(plans)}
-        workers = [self._spawn() for _ in range(min(self.size, len(queue)))]
+        workers = [self._spawn(i) for i in range(min(self.size, len(queue)))]
         try:
             while queue or any(w.plan for w in workers):
                 for worker in workers:
@@ -89,10 +89,11 @@ class WorkerPool:
                 _stop(worker)
         return [results[i] for i in range(len(plans))]
 
-    def _spawn(self) -> _Worker:
+    def _spawn(self, slot: int) -> _Worker:
         parent, child = self.context.Pipe()
+        core = _core_for(slot, self.size)
         process = self.context.Process(
-            target=_serve, args=(child, str(self.plugin_folder)), daemon=True
+            target=_serve, args=(child, str(self.plugin_folder), core), daemon=True
         )
         process.start()
         child.close()
@@ -138,7 +139,7 @@ class WorkerPool:
     def _replace(self, workers: list[_Worker], i: int, seed: int, reason: str) -> ClaimResult:
         old = workers[i]
         _stop(old)
-        workers[i] = self._spawn()
+        workers[i] = self._spawn(i)
         return _error(old.plan, seed, reason, time.monotonic() - old.started)
 
 
@@ -171,8 +172,24 @@ def _stop(worker: _Worker) -> None:
         worker.process.join(timeout=5)
 
 
-def _serve(connection: Connection, plugin_folder: str) -> None:
+def _core_for(slot: int, workers: int) -> int | None:
+    """The one core worker `slot` keeps to, when there is a core for every worker.
+
+    XLA:CPU sizes its thread pool by the cores a process may use, whatever the
+    flags say, so N workers on N cores each ran two threads and slowed one
+    another; a worker held to one core runs one. With more workers than cores
+    the scheduler shares them out instead.
+    """
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    cores = sorted(os.sched_getaffinity(0))
+    return cores[slot] if workers <= len(cores) and workers > 1 else None
+
+
+def _serve(connection: Connection, plugin_folder: str, core: int | None = None) -> None:
     """A worker's loop: (path, id, seed) in, ("done", result) or ("failed", reason) out."""
+    if core is not None:
+        os.sched_setaffinity(0, {core})
     pin_threads()
     from checker.measure import load_plugins
 
