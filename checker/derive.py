@@ -29,6 +29,7 @@ __all__ = [
     "DERIVATION_SECONDS",
     "NotDerivable",
     "asymptotic_exponent",
+    "deadline",
     "fit_rule",
     "is_affine",
     "limit_and_order",
@@ -211,7 +212,7 @@ def _why(expr: sp.Basic, n: sp.Symbol) -> str:
 def _attempt(expr: sp.Basic, n: sp.Symbol) -> tuple[sp.Basic | None, str]:
     """The finite limit, or None and why; cached, so variants sharing a formula pay once."""
     try:
-        with _deadline(DERIVATION_SECONDS):
+        with deadline(DERIVATION_SECONDS, _OutOfTime):
             value = sp.limit(expr, n, sp.oo)
     except _OutOfTime:
         return None, f" (no answer within {DERIVATION_SECONDS:g} s)"
@@ -250,10 +251,11 @@ def _per_group(
 
 
 @contextlib.contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
-    """Raise _OutOfTime after `seconds`, where the process lets us (main thread, no other alarm).
+def deadline(seconds: float, error: type[BaseException] = TimeoutError) -> Iterator[None]:
+    """Raise `error` after `seconds`, where the process lets us (main thread, no other alarm).
 
-    Elsewhere the derivation runs unguarded: a thread cannot be interrupted.
+    SymPy's limits and lark's parses can run for minutes on a hostile or unlucky
+    input; elsewhere (a thread cannot be interrupted) they run unguarded.
     """
     usable = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
     if not usable or signal.getitimer(signal.ITIMER_REAL)[0] > 0:
@@ -261,7 +263,7 @@ def _deadline(seconds: float) -> Iterator[None]:
         return
 
     def expire(signum: int, frame: Any) -> None:
-        raise _OutOfTime
+        raise error
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)

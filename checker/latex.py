@@ -28,17 +28,13 @@ unchanged claim never imports lark.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import hashlib
 import json
 import math
 import re
-import signal
-import threading
 import warnings
-from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -48,6 +44,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from checker.compile import CompileError, compile_expr, numpy_backend
+from checker.derive import deadline
 from checker.expr import ExprError, parse_expr, symbols_for
 from checker.jsonio import atomic_write
 from checker.paths import default_cache_dir
@@ -263,7 +260,7 @@ def parse_latex(text: str) -> sp.Basic | str:
     if text.count("|") > MAX_BARS:
         return f"more than {MAX_BARS} | bars: their readings are too many to enumerate"
     try:
-        with _deadline(PARSE_SECONDS):
+        with deadline(PARSE_SECONDS):
             tree = _parser().parse(text)
     except TimeoutError:
         return f"the LaTeX parser took more than {PARSE_SECONDS:g} s"
@@ -290,29 +287,6 @@ def parse_latex(text: str) -> sp.Basic | str:
         shown = " or ".join(list(found)[:2])
         return f"ambiguous parse ({readings} readings, e.g. {shown})"
     return next(iter(found.values()))
-
-
-@contextlib.contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
-    """TimeoutError after `seconds`, where a signal can deliver it (the main thread)."""
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or not hasattr(signal, "setitimer")
-        or signal.getitimer(signal.ITIMER_REAL)[0] > 0
-    ):
-        yield
-        return
-
-    def expire(signum: int, frame: Any) -> None:
-        raise TimeoutError
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _readings(tree: Any) -> int:
