@@ -16,8 +16,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import scipy.optimize
-import scipy.stats
 
 from checker import spec
 from checker.derived import Derived, derived, group_key, with_derived
@@ -32,6 +30,20 @@ __all__ = [
     "group_key",
     "with_derived",
 ]
+
+
+def _stats() -> Any:
+    """scipy.stats, loaded when a rule first needs it: lint and a cached re-run never do."""
+    import scipy.stats
+
+    return scipy.stats
+
+
+def _optimize() -> Any:
+    import scipy.optimize
+
+    return scipy.optimize
+
 
 # The chance, per claim, that a true claim fails on noise alone: a `close` check whose
 # seed noise could exceed its tolerance that often cannot be trusted either way.
@@ -117,7 +129,7 @@ def _standard_error(measured: np.ndarray) -> np.ndarray:
 def _z_quantile(points: list[Point]) -> float:
     """The normal quantile that holds a chance failure to FALSE_FAILURE over all elements."""
     elements = sum(int(np.prod(p.measured.shape[1:])) for p in points)
-    return float(scipy.stats.norm.ppf(1.0 - FALSE_FAILURE / (2.0 * max(elements, 1))))
+    return float(_stats().norm.ppf(1.0 - FALSE_FAILURE / (2.0 * max(elements, 1))))
 
 
 def _interval(rule: spec.Interval, points: list[Point], fit: tuple[str, ...]) -> Verdict:
@@ -126,7 +138,7 @@ def _interval(rule: spec.Interval, points: list[Point], fit: tuple[str, ...]) ->
         return Verdict("interval", False, math.inf, 1.0, "needs >= 2 seeds")
     elements = sum(int(np.prod(p.measured.shape[1:])) for p in points)
     alpha = (1.0 - rule.confidence) / elements
-    t = float(scipy.stats.t.ppf(1.0 - alpha / 2.0, df=seeds - 1))
+    t = float(_stats().t.ppf(1.0 - alpha / 2.0, df=seeds - 1))
     worst = (-math.inf, None, 0.0, 0.0)
     resolution = 0.0
     for point in points:
@@ -241,7 +253,7 @@ def _fit(rule: spec.Fit, points: list[Point], fit: tuple[str, ...]) -> Verdict:
         if solved is not None:
             constants, method = solved, "closed form"
         else:
-            solution = scipy.optimize.least_squares(residuals, constants, method="lm")
+            solution = _optimize().least_squares(residuals, constants, method="lm")
             constants, method = solution.x, "least squares"
     worst, worst_point = -math.inf, None
     for point, mean in zip(points, means, strict=True):

@@ -116,10 +116,13 @@ def scaling_rule(
 ) -> Any:
     """The rule with the prediction's asymptotic exponent attached, per sweep group.
 
-    With `exponent: range` the exponent is shown beside the range slope and a
-    failure to derive it is no error; with `exponent: asymptotic` it is.
+    Only with `exponent: asymptotic`, where the rule needs it (and a failure to
+    derive it is an error): a SymPy limit costs a tenth of a second, and lint
+    plans every claim on every run.
     """
     context = (tuple(sorted(domains.items())), tuple(points), tuple(sorted(fixed.items())))
+    if rule.exponent != "asymptotic":
+        return with_derived(rule, Derived(source=expr, context=context))
     try:
         if expr is None:
             raise NotDerivable("exponent: asymptotic needs an explicit expr: prediction")
