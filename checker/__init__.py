@@ -4,7 +4,9 @@ The public surface is small and stable; everything else may be refactored:
 
 - `checker.measurement`: register a per-seed JAX measurement;
 - `checker.load_claim`, `checker.load_claims`: read and validate claim files;
-- `checker.lint`, `checker.verify`: the library forms of the two commands.
+- `checker.lint`, `checker.verify`: the library forms of the two commands;
+- `checker.mutate_plan`, `checker.falsify`, `checker.check_latex`: checking the
+  checks (mutants, counterexamples, the printed formula) for one linted plan.
 
 Importing `checker` loads neither JAX nor SymPy; the names that need them are
 imported on first use.
@@ -28,6 +30,9 @@ _LAZY = {
     "InvalidClaims": "checker.verify",
     "lint": "checker.verify",
     "verify": "checker.verify",
+    "mutate_plan": "checker.mutate",
+    "falsify": "checker.falsify",
+    "check_latex": "checker.latex",
 }
 
 __all__ = [  # noqa: RUF022 - sorted by hand, eager names first
@@ -40,6 +45,9 @@ __all__ = [  # noqa: RUF022 - sorted by hand, eager names first
     "InvalidClaims",
     "lint",
     "verify",
+    "mutate_plan",
+    "falsify",
+    "check_latex",
 ]
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "Latex",
     "MeasurementSpec",
     "Prediction",
+    "Profile",
     "RootOf",
     "Source",
     "Stationary",

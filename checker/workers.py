@@ -187,7 +187,7 @@ def _core_for(slot: int, workers: int) -> int | None:
 
 
 def _serve(connection: Connection, plugin_folder: str, core: int | None = None) -> None:
-    """A worker's loop: (path, id, seed) in, ("done", result) or ("failed", reason) out."""
+    """A worker's loop: (path, id, seed, profile) in, ("done", result) or ("failed", reason) out."""
     if core is not None:
         os.sched_setaffinity(0, {core})
     pin_threads()
