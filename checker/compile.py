@@ -145,6 +145,8 @@ def _walker(position: dict[sp.Symbol, int], backend: Backend) -> Callable[[sp.Ba
         if isinstance(node, sp.Number | sp.NumberSymbol):
             value = float(node)
             return lambda a: value
+        if node is sp.I:  # SymPy's rewrite of a real operation outside its domain
+            return lambda a: _NOT_REAL
         if isinstance(node, sp.Add):
             terms = [build(t) for t in node.args]
             return lambda a: _sum(f(a) for f in terms)
@@ -168,6 +170,13 @@ def _walker(position: dict[sp.Symbol, int], backend: Backend) -> Callable[[sp.Ba
         return lambda a: op(*(f(a) for f in parts))
 
     return build
+
+
+# Predictions are real. SymPy rewrites sqrt(-x**2) as I*Abs(x) and log(-x) as
+# log(x) + I*pi where it knows the sign; in real arithmetic both are NaN, and so
+# is anything built on I here, so such a value is "not finite" (undefined), never
+# silently the real part.
+_NOT_REAL = float("nan")
 
 
 def _pow(node: sp.Pow, build: Callable, ops: dict[str, Callable]) -> Callable:

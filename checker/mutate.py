@@ -42,11 +42,13 @@ class MutationResult:
     reason: str = ""
     equivalent: tuple[str, ...] = ()  # mutants the rule provably cannot see: not counted
     changes: tuple[str, ...] = ()  # what each survivor changed, aligned with `survivors`
+    outcomes: tuple[str, ...] = ()  # why each survived: its verdict, or the error it raised
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "total": self.total, "killed": self.killed,
                 "survivors": list(self.survivors), "changes": list(self.changes),
-                "equivalent": list(self.equivalent), "reason": self.reason}  # fmt: skip
+                "outcomes": list(self.outcomes), "equivalent": list(self.equivalent),
+                "reason": self.reason}  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,18 +143,22 @@ def mutate_plan(plan: Plan, seed: int = 0, delta: float = 0.2) -> MutationResult
                               f"the claim itself {baseline.verdict}; nothing to mutate")  # fmt: skip
     killed, survivors, equivalent = 0, [], []
     candidates = described_mutants(check.prediction, delta)
-    changes = []
+    changes, outcomes = [], []
     for i, mutant in enumerate(candidates):
         if _equivalent(plan, mutant.expr, runner):
             equivalent.append(str(mutant.expr))
-        elif _killed(runner, _with_prediction(check, mutant.expr, plan, i)):
+            continue
+        outcome = _outcome(runner, _with_prediction(check, mutant.expr, plan, i))
+        if outcome == "disagrees":
             killed += 1
         else:
             survivors.append(str(mutant.expr))
             changes.append(mutant.change)
+            outcomes.append(outcome)
     return MutationResult(plan.claim.id, len(candidates) - len(equivalent), killed,
                           tuple(survivors), time.perf_counter() - started,
-                          equivalent=tuple(equivalent), changes=tuple(changes))  # fmt: skip
+                          equivalent=tuple(equivalent), changes=tuple(changes),
+                          outcomes=tuple(outcomes))  # fmt: skip
 
 
 def _equivalent(plan: Plan, mutant: sp.Basic, runner: ClaimRunner) -> bool:
@@ -304,8 +310,9 @@ def _with_prediction(check: Check, mutant: sp.Basic, plan: Plan, index: int) -> 
     return dataclasses.replace(check, name=f"mutant {index}", prediction=mutant, implicit=implicit)
 
 
-def _killed(runner: ClaimRunner, check: Check) -> bool:
+def _outcome(runner: ClaimRunner, check: Check) -> str:
+    """The mutant's verdict; only "disagrees" is a kill, so an error survives."""
     try:
-        return runner.evaluate(check).verdict == "disagrees"
-    except Exception:
-        return False  # an error is not a kill
+        return runner.evaluate(check).verdict
+    except Exception as exc:
+        return f"error: {type(exc).__name__}: {exc}"[:200]

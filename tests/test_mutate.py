@@ -54,7 +54,21 @@ def test_mutate_reports_kills_and_survivors(project: Path, capsys) -> None:
     assert 0 < entry["killed"] < entry["total"]
     # sigma = 1 in every run: moving its exponent changes nothing, so those mutants survive
     assert any("sigma**" in s for s in entry["survivors"])
+    assert len(entry["outcomes"]) == len(entry["survivors"])
+    assert all(
+        o in {"agrees", "inconclusive"} or o.startswith("error: ") for o in entry["outcomes"]
+    )
     assert "killed" in capsys.readouterr().out
+
+
+def test_a_mutant_that_leaves_the_reals_is_killed_not_an_error(project: Path) -> None:
+    """Dropping the 2 leaves sqrt(-sigma**2): NaN in real arithmetic, I*sigma to SymPy."""
+    claim = TOY_CLAIM.replace("  expr: mu\n", "  expr: mu*sqrt(2 - sigma**2)\n")
+    write_claim(project / "claims", "toy.yaml", claim)
+    assert main(["mutate", "claims", "--report-dir", "out"]) == 0
+    (entry,) = json.loads(Path("out/mutation.json").read_text())["claims"]
+    assert not any("I*" in s for s in entry["survivors"]), entry["survivors"]
+    assert not any(o.startswith("error") for o in entry["outcomes"]), entry["outcomes"]
 
 
 def test_a_claim_without_mutants_is_an_empty_run_and_fails(project: Path, capsys) -> None:

@@ -60,7 +60,11 @@ def _row(entry: Mapping[str, Any], plan: Plan | None) -> str:
     if plan is not None and entry.get("digest") not in (None, claim_digest(plan.claim_file.path)):
         score += " <span class='muted'>stale: the claim changed since</span>"
     changes = [str(c) for c in entry.get("changes", [])]
-    shown = "".join(f"<li><code>{html.escape(c)}</code></li>" for c in changes[:_SURVIVORS_SHOWN])
+    outcomes = [str(o) for o in entry.get("outcomes", [])] or [""] * len(changes)
+    shown = "".join(
+        f"<li><code>{html.escape(c)}</code> <span class='muted'>{html.escape(o)}</span></li>"
+        for c, o in list(zip(changes, outcomes, strict=False))[:_SURVIVORS_SHOWN]
+    )
     more = len(changes) - _SURVIVORS_SHOWN
     tail = f"<li class='muted'>and {more} more in mutation.json</li>" if more > 0 else ""
     body = f"<ul>{shown}{tail}</ul>" if changes else html.escape(str(entry.get("reason", "")))
