@@ -9,7 +9,7 @@ Sections (pick with --only a,b,...):
   c  a compiled prediction on 10^5 points vs SymPy's own evaluation (evalf)
   d  `checker lint` and `checker list` on 100 claims, and which heavy modules
      each imports
-  e  1 vs N worker processes on the library (no caches)
+  e  1 vs N workers on the library (no caches): in-process, and one worker process
   f  the empirical NTK of nets.empirical_ntk vs a plain jax.jacobian
      contraction (the reference), same width and inputs, against the closed form
   g  a `fit` rule solved in closed form (prediction affine in its constants)
@@ -190,23 +190,57 @@ def lint_and_list(args: argparse.Namespace) -> None:
 
 
 def workers(args: argparse.Namespace) -> None:
-    """1 vs N worker processes on the library."""
+    """1 vs N worker processes on the library.
+
+    `--workers 1` runs in-process, where XLA already spreads work over every
+    core; `--workers 1 --timeout` runs one worker process held to one thread,
+    as each of N workers is. The first ratio is what a user gains, the second
+    how the pool itself scales.
+    """
+    runs = {"1 in-process": ("--workers", "1"),
+            "1 worker process": ("--workers", "1", "--timeout", "100000"),
+            f"{args.workers} workers": ("--workers", str(args.workers))}  # fmt: skip
     times, timings = {}, None
-    for n in (1, args.workers):
+    for name, flags in runs.items():
         folder = Path(tempfile.mkdtemp())
-        if timings is not None:  # what a second run knows: how long each claim took last time
+        if timings is not None:  # what a later run knows: how long each claim took last time
             (folder / "timings").mkdir()
             shutil.copy(timings, folder / "timings")
-        times[n] = _verify(args.claims, folder, "--workers", str(n),
-                           env={"CHECKER_COMPILE_CACHE": "0"})  # fmt: skip
+        times[name] = _verify(args.claims, folder, *flags, env={"CHECKER_COMPILE_CACHE": "0"})
         keep = Path(tempfile.mkdtemp()) / "last-run.json"
         shutil.copy(folder / "timings" / "last-run.json", keep)
         timings = keep
         shutil.rmtree(folder, ignore_errors=True)
+    one, process, many = times.values()
     print(
-        f"1 worker {times[1]:.1f} s, {args.workers} workers {times[args.workers]:.1f} s "
-        f"(longest first, by the 1-worker run's times): {times[1] / times[args.workers]:.2f}x"
+        f"1 worker in-process {one:.1f} s, 1 single-threaded worker process {process:.1f} s, "
+        f"{args.workers} workers {many:.1f} s (longest first, by the previous run's times): "
+        f"{one / many:.2f}x over in-process, {process / many:.2f}x over one worker process"
     )
+    alone, side_by_side = _machine_ceiling(args.workers)
+    print(
+        f"the machine's own ceiling: a pure-Python loop takes {alone:.2f} s alone and "
+        f"{side_by_side:.2f} s with {args.workers} copies side by side, in spawned processes: "
+        f"{args.workers * alone / side_by_side:.2f}x throughput"
+    )
+
+
+def _spin(steps: int) -> float:
+    started, total = time.perf_counter(), 0
+    for i in range(steps):
+        total += i
+    return time.perf_counter() - started
+
+
+def _machine_ceiling(processes: int, steps: int = 30_000_000) -> tuple[float, float]:
+    """What N CPU-bound processes gain here at best, as the pool's yardstick."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        pool.map(_spin, [10] * processes)  # started and warm before the clock
+        alone = pool.map(_spin, [steps])[0]
+        side_by_side = max(pool.map(_spin, [steps] * processes, chunksize=1))
+    return alone, side_by_side
 
 
 def empirical_ntk(args: argparse.Namespace) -> None:
