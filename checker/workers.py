@@ -12,11 +12,14 @@ its math libraries to one thread.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
@@ -73,17 +76,21 @@ class WorkerPool:
         queue = list(plans)
         results: dict[int, ClaimResult] = {}
         index = {id(p): i for i, p in enumerate(plans)}
-        workers = [self._spawn(i) for i in range(min(self.size, len(queue)))]
+        workers: list[_Worker] = []
         try:
-            while queue or any(w.plan for w in workers):
-                for worker in workers:
-                    if worker.plan is None and queue:
-                        self._start(worker, queue.pop(0), seed, on_start)
-                for worker, result in self._collect(workers, seed):
-                    results[index[id(worker.plan)]] = result
-                    worker.plan = None
-                    if on_done:
-                        on_done(result)
+            with _interrupts_between_steps() as interrupted:
+                workers.extend(self._spawn(i) for i in range(min(self.size, len(queue))))
+                while queue or any(w.plan for w in workers):
+                    for worker in workers:
+                        if worker.plan is None and queue:
+                            self._start(worker, queue.pop(0), seed, on_start)
+                    for worker, result in self._collect(workers, seed):
+                        results[index[id(worker.plan)]] = result
+                        worker.plan = None
+                        if on_done:
+                            on_done(result)
+                    if interrupted.is_set():
+                        raise KeyboardInterrupt
         finally:
             for worker in workers:
                 _stop(worker)
@@ -141,6 +148,26 @@ class WorkerPool:
         _stop(old)
         workers[i] = self._spawn(i)
         return _error(old.plan, seed, reason, time.monotonic() - old.started)
+
+
+@contextlib.contextmanager
+def _interrupts_between_steps() -> Iterator[threading.Event]:
+    """Ctrl-C as a flag the loop checks, not an exception raised wherever it lands.
+
+    Raised asynchronously, KeyboardInterrupt can land inside the terminal
+    progress bar while it holds its lock, and the run then hangs on exit
+    instead of writing its partial report. Off the main thread, signals stay as
+    they are.
+    """
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+    previous = signal.signal(signal.SIGINT, lambda number, frame: interrupted.set())
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _poll(worker: _Worker) -> tuple[str, Any] | None:
