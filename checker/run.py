@@ -21,8 +21,6 @@ from typing import Any, Literal
 import lazy_loader as lazy
 import numpy as np
 import pydantic
-import scipy.optimize
-import scipy.stats
 import sympy as sp
 
 from checker.agree import FALSE_FAILURE, Point, Verdict, decide
@@ -338,7 +336,7 @@ def _series(
     series = []
     for point, measured in zip(points, outputs, strict=True):
         seeds = point.measured.shape[0]
-        t = float(scipy.stats.t.ppf(0.975, seeds - 1)) if seeds > 1 else 0.0
+        t = float(_scipy_stats().t.ppf(0.975, seeds - 1)) if seeds > 1 else 0.0
         spread = point.measured.std(axis=0, ddof=1) if seeds > 1 else np.zeros(())
         entry = {
             "at": dict(point.values),
@@ -431,7 +429,7 @@ def _root(
     where, i = found[-1] if pick == "largest" else found[0]
     if i is None:
         return float(where)
-    return float(scipy.optimize.brentq(lambda u: float(f(u)), grid[i], grid[i + 1], xtol=1e-15))
+    return float(_scipy_optimize().brentq(lambda u: float(f(u)), grid[i], grid[i + 1], xtol=1e-15))
 
 
 def _kkt_residual(
@@ -563,3 +561,16 @@ def _is_number(value: Any) -> bool:
 
 def _show(point: Mapping[str, float]) -> str:
     return ", ".join(f"{k}={v:g}" for k, v in point.items()) or "the only point"
+
+
+# SciPy is imported where first used: a fully cached run never needs it (about 1 s).
+def _scipy_stats() -> Any:
+    import scipy.stats
+
+    return scipy.stats
+
+
+def _scipy_optimize() -> Any:
+    import scipy.optimize
+
+    return scipy.optimize
