@@ -154,10 +154,11 @@ class WorkerPool:
 def _interrupts_between_steps() -> Iterator[threading.Event]:
     """Ctrl-C as a flag the loop checks, not an exception raised wherever it lands.
 
-    Raised asynchronously, KeyboardInterrupt can land inside the terminal
-    progress bar while it holds its lock, and the run then hangs on exit
-    instead of writing its partial report. Off the main thread, signals stay as
-    they are.
+    Raised asynchronously, KeyboardInterrupt can land anywhere, the terminal
+    progress bar's lock included; one full-suite run hung after Ctrl-C instead
+    of writing its partial report, and that is the likely cause. Workers ignore
+    Ctrl-C (a terminal sends it to them too), so an interrupted claim is not
+    reported as a dead worker. Off the main thread, signals stay as they are.
     """
     interrupted = threading.Event()
     if threading.current_thread() is not threading.main_thread():
@@ -215,6 +216,7 @@ def _core_for(slot: int, workers: int) -> int | None:
 
 def _serve(connection: Connection, plugin_folder: str, core: int | None = None) -> None:
     """A worker's loop: (path, id, seed, profile) in, ("done", result) or ("failed", reason) out."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops us
     if core is not None:
         os.sched_setaffinity(0, {core})
     pin_threads()

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from checker.cli import main
 from tests.conftest import TOY_CLAIM, write_claim
 
@@ -77,17 +79,24 @@ def test_wrong_shape_is_an_error_for_that_claim(project: Path) -> None:
     assert report["toy/b"]["verdict"] == "verified"
 
 
-def test_ctrl_c_writes_a_partial_report_marked_incomplete(project: Path) -> None:
+@pytest.mark.parametrize("to_group", [False, True], ids=["parent", "terminal-group"])
+def test_ctrl_c_writes_a_partial_report_marked_incomplete(project: Path, to_group: bool) -> None:
+    """A terminal sends Ctrl-C to the workers too: the hanging claim is not run, not an error."""
     write_claim(project / "claims", "a.yaml", _toy("a"))
     write_claim(project / "claims", "b.yaml", _toy("hang", "hang"))
     command = "from checker.cli import main; raise SystemExit(main(['verify', 'claims', '--report-dir', 'out', '--workers', '1', '--timeout', '600']))"
-    process = subprocess.Popen([sys.executable, "-c", command], cwd=project,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    process = subprocess.Popen([sys.executable, "-c", command], cwd=project, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=to_group)  # fmt: skip
     cache = project / "cache"
     deadline = time.monotonic() + 120
     while not list(cache.glob("*.json")) and time.monotonic() < deadline:
         time.sleep(0.2)  # the first claim has finished once its result is cached
-    os.kill(process.pid, signal.SIGINT)
+    time.sleep(1.0)  # the hanging claim is running in its worker by now
+    if to_group:
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        os.kill(process.pid, signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     report = json.loads((project / "out" / "report.json").read_text())
