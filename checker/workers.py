@@ -229,7 +229,7 @@ def _serve(connection: Connection, plugin_folder: str, core: int | None = None) 
     while True:
         try:
             path, claim_id, seed, profile = connection.recv()
-        except (EOFError, OSError, KeyboardInterrupt):
+        except (EOFError, OSError):
             return
         connection.send(("started", None))
         connection.send(run_claim_file(Path(path), claim_id, seed, profile=profile))

@@ -153,7 +153,7 @@ def _transpose_times(key: Any, basis: Any, projected: Any, signal: Any) -> Any:
 
 
 def _orthonormalised(pair: Any) -> tuple[Any, Any]:
-    """Q, R with pair = Q R for an n x 2 `pair`: Gram-Schmidt, each step done twice.
+    """Q, R with pair = Q R for an n x 2 `pair`: Gram-Schmidt, the projection done twice.
 
     A zero residual (parallel columns, as at theta = 0, or a dead layer) gets a
     zero column in Q and a zero in R, which keeps P = I - Q Q^T a projector, so
@@ -161,19 +161,23 @@ def _orthonormalised(pair: Any) -> tuple[Any, Any]:
     thousand seeds it hung XLA:CPU (jax 0.10.2).
     """
     jnp = jax.numpy
-    columns, rows = [], []
-    for j in range(2):
-        residual, coefficients = pair[:, j], []
-        for q in columns:
-            c = q @ residual
-            residual = residual - c * q
-            c2 = q @ residual  # the second pass restores orthogonality to rounding
-            residual = residual - c2 * q
-            coefficients.append(c + c2)
-        norm = jnp.linalg.norm(residual)
-        columns.append(jnp.where(norm > 0, residual / jnp.where(norm > 0, norm, 1.0), 0.0))
-        rows.append(jnp.stack([*coefficients, norm, *[jnp.zeros(())] * (1 - j)]))
-    return jnp.stack(columns, axis=1), jnp.stack(rows, axis=1)
+    first, second = pair[:, 0], pair[:, 1]
+    first_norm = jnp.linalg.norm(first)
+    q0 = _unit(first, first_norm)
+    along = q0 @ second
+    residual = second - along * q0
+    again = q0 @ residual  # the second pass restores orthogonality to rounding
+    residual = residual - again * q0
+    second_norm = jnp.linalg.norm(residual)
+    basis = jnp.stack([q0, _unit(residual, second_norm)], axis=1)
+    triangle = jnp.array([[first_norm, along + again], [0.0, second_norm]])
+    return basis, triangle
+
+
+def _unit(vector: Any, norm: Any) -> Any:
+    """vector / norm, and the zero vector where the norm is 0."""
+    jnp = jax.numpy
+    return jnp.where(norm > 0, vector / jnp.where(norm > 0, norm, 1.0), 0.0)
 
 
 # --------------------------------------------------------------------------- training data
