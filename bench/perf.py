@@ -217,12 +217,13 @@ def workers(args: argparse.Namespace) -> None:
         f"{args.workers} workers {many:.1f} s (longest first, by the previous run's times): "
         f"{one / many:.2f}x over in-process, {process / many:.2f}x over one worker process"
     )
-    alone, side_by_side = _machine_ceiling(args.workers)
-    print(
-        f"the machine's own ceiling: a pure-Python loop takes {alone:.2f} s alone and "
-        f"{side_by_side:.2f} s with {args.workers} copies side by side, in spawned processes: "
-        f"{args.workers * alone / side_by_side:.2f}x throughput"
-    )
+    for what, work in (("a pure-Python loop", _spin), ("single-threaded jitted JAX", _jax_spin)):
+        alone, side_by_side = _machine_ceiling(args.workers, work)
+        print(
+            f"the machine's own ceiling, {what}: {alone:.2f} s alone and {side_by_side:.2f} s "
+            f"with {args.workers} copies side by side, in spawned processes: "
+            f"{args.workers * alone / side_by_side:.2f}x throughput"
+        )
 
 
 def _spin(steps: int) -> float:
@@ -232,14 +233,38 @@ def _spin(steps: int) -> float:
     return time.perf_counter() - started
 
 
-def _machine_ceiling(processes: int, steps: int = 30_000_000) -> tuple[float, float]:
+def _jax_spin(steps: int) -> float:
+    """Small jitted array work on one thread, as a worker runs claims: matmuls, exp, sums."""
+    from checker.workers import pin_threads
+
+    pin_threads()
+    import jax
+    import jax.numpy as jnp
+
+    @jax.jit
+    def step(x):
+        h = jnp.tanh(x @ x.T / x.shape[1])
+        return x + 1e-3 * jnp.exp(-(h @ x) ** 2).sum(axis=0, keepdims=True)
+
+    x = jax.random.normal(jax.random.key(0), (256, 256))
+    step(x).block_until_ready()
+    started = time.perf_counter()
+    for _ in range(steps // 100_000):
+        x = step(x)
+    x.block_until_ready()
+    return time.perf_counter() - started
+
+
+def _machine_ceiling(
+    processes: int, work: Callable[[int], float] = _spin, steps: int = 30_000_000
+) -> tuple[float, float]:
     """What N CPU-bound processes gain here at best, as the pool's yardstick."""
     import multiprocessing
 
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
-        pool.map(_spin, [10] * processes)  # started and warm before the clock
-        alone = min(pool.map(_spin, [steps])[0] for _ in range(5))  # the least disturbed of 5
-        side_by_side = min(max(pool.map(_spin, [steps] * processes, chunksize=1))
+        pool.map(work, [100_000] * processes, chunksize=1)  # started and warm before the clock
+        alone = min(pool.map(work, [steps])[0] for _ in range(5))  # the least disturbed of 5
+        side_by_side = min(max(pool.map(work, [steps] * processes, chunksize=1))
                            for _ in range(5))  # fmt: skip
     return alone, side_by_side
 

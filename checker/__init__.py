@@ -6,7 +6,8 @@ The public surface is small and stable; everything else may be refactored:
 - `checker.load_claim`, `checker.load_claims`: read and validate claim files;
 - `checker.lint`, `checker.verify`: the library forms of the two commands;
 - `checker.mutate_plan`, `checker.falsify`, `checker.check_latex`: checking the
-  checks (mutants, counterexamples, the printed formula) for one linted plan.
+  checks (mutants, counterexamples, the printed formula) for one linted plan;
+- `checker.read_latex`: a paper's LaTeX read into SymPy (every reading, if ambiguous).
 
 Importing `checker` loads neither JAX nor SymPy; the names that need them are
 imported on first use.
@@ -33,6 +34,7 @@ _LAZY = {
     "mutate_plan": "checker.mutate",
     "falsify": "checker.falsify",
     "check_latex": "checker.latex",
+    "read_latex": "checker.latex_reader",
 }
 
 __all__ = [  # noqa: RUF022 - sorted by hand, eager names first
@@ -48,6 +50,7 @@ __all__ = [  # noqa: RUF022 - sorted by hand, eager names first
     "mutate_plan",
     "falsify",
     "check_latex",
+    "read_latex",
 ]
 
 

@@ -257,7 +257,7 @@ def _per_group(
 def deadline(seconds: float, error: type[BaseException] = TimeoutError) -> Iterator[None]:
     """Raise `error` after `seconds`, where the process lets us (main thread, no other alarm).
 
-    SymPy's limits and lark's parses can run for minutes on a hostile or unlucky
+    SymPy's limits and series can run for minutes on a hostile or unlucky
     input; elsewhere (a thread cannot be interrupted) they run unguarded.
     """
     usable = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")

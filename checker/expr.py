@@ -27,6 +27,7 @@ __all__ = [
     "CONSTANTS",
     "FUNCTIONS",
     "ExprError",
+    "checked_power",
     "free_names",
     "parse_expr",
     "symbols_for",
@@ -211,7 +212,7 @@ class _Builder:
         if isinstance(op, ast.Div):
             return left / right
         if isinstance(op, ast.Pow):
-            return _power(left, right, node.col_offset + 1)
+            return checked_power(left, right, node.col_offset + 1)
         hint = "write powers as a**b" if isinstance(op, ast.BitXor) else ""
         raise ExprError(f"operator {type(op).__name__} is not allowed", node.col_offset + 1, hint)
 
@@ -283,7 +284,7 @@ class _Builder:
         return self.build(node, depth)
 
 
-def _power(base: sp.Basic, exponent: sp.Basic, column: int) -> sp.Basic:
+def checked_power(base: sp.Basic, exponent: sp.Basic, column: int | None = None) -> sp.Basic:
     """Refuse numeric powers that SymPy would evaluate into an enormous number."""
     if exponent.is_Number and abs(float(exponent)) > MAX_NUMERIC_EXPONENT and base.is_Number:
         raise ExprError(

@@ -1,29 +1,23 @@
 """The formula as printed: a claim's `latex:` parsed and held against its `expr` numerically.
 
 A reviewer trusts a claim only as far as `expr` is the paper's formula. The
-claim's `latex:` is the paper's LaTeX, copied; this module parses it with
-SymPy's LaTeX parser (lark backend, Earley) and compares the parse with the
-plan's prediction at the claim's own sweep points, in floating point (SymPy's
-`simplify` is slow and incomplete). The parser is weak, so the outcome is one of:
+claim's `latex:` is the paper's LaTeX, copied; this module reads it
+(`checker.latex_reader`, whose conventions the README lists) and compares the
+reading with the plan's prediction at the claim's own sweep points, in floating
+point (SymPy's `simplify` is slow and incomplete). The outcome is one of:
 
 - `equal`: equal to expr (relative difference below 1e-9) at every sweep point
   where both are finite, and at least one is;
-- `not compared`: the parser could not read it, read it in two different
-  ways (ambiguous), or the parse holds a symbol the claim cannot bind: the
-  parser's reason is given, and this is never a pass;
+- `not compared`: the reader could not read it, read it in two different
+  ways (ambiguous), or the reading holds a symbol the claim cannot bind: the
+  reason is given, and this is never a pass;
 - `differs`: a lint error, with both formulas, the point where they differ and
   a hint, so a user can tell a transcription mistake from a misreading;
 - `invalid`: a `latex.symbols` value is not a valid claim expression (lint error).
 
-Before parsing, a small textual normalisation (`_NORMALISE`) turns common
-notation the grammar lacks into notation it has (`\\operatorname{arcsinh}` to
-`\\arsinh`, `\\|` to `|`, `\\ell` to a symbol `ell`, `_{\\max}` to `_{max}`);
-the grammar itself gains `\\sigma`, `\\pi` and the upper-case Greek letters,
-`pi` is then SymPy's pi and `e` Euler's number (unless the claim binds them).
-
-Parsing costs an import of lark and an Earley parser (about a second): every
-outcome is cached on disk under a hash of everything it depends on, so an
-unchanged claim never imports lark.
+`pi` is SymPy's pi and `e` Euler's number, unless the claim binds them.
+Outcomes are cached on disk under a hash of everything they depend on, so an
+unchanged claim is not read or evaluated again.
 """
 
 from __future__ import annotations
@@ -32,9 +26,7 @@ import dataclasses
 import functools
 import hashlib
 import json
-import math
 import re
-import warnings
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -44,9 +36,9 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from checker.compile import CompileError, compile_expr, numpy_backend
-from checker.derive import deadline
 from checker.expr import ExprError, parse_expr, symbols_for
 from checker.jsonio import atomic_write
+from checker.latex_reader import LatexMisread, read_latex
 from checker.paths import default_cache_dir
 from checker.plan import Plan, RootOf, Stationary, input_defaults
 from checker.spec import ClaimFileError
@@ -57,41 +49,11 @@ _FORMAT = 1
 RTOL = 1e-9
 MAX_POINTS = 64  # sweep points compared; a larger sweep is thinned evenly
 DRAWS = 3  # values drawn for each symbol the sweep does not bind (measured outputs)
-MAX_READINGS = 16  # readings of an ambiguous parse that are enumerated
-MAX_CHARS = 500  # Earley parsing is cubic: 500 characters take about a second
-MAX_BARS = 6  # each | may open or close an absolute value: readings grow exponentially
-PARSE_SECONDS = 10.0  # a hostile formula must not hang `checker lint`
 HINT = (
-    "if the LaTeX is as printed, the parser may have misread it: write function arguments "
+    "if the LaTeX is as printed, the reader may have misread it: write function arguments "
     "in \\left( \\right), products with \\cdot, and group with braces; otherwise fix the "
     "transcription or expr"
 )
-
-_NAMED = ("arcsinh", "arccosh", "arctanh", "asinh", "acosh", "atanh", "sinh", "cosh", "tanh",
-          "arcsin", "arccos", "arctan", "sin", "cos", "tan", "exp", "log", "ln")  # fmt: skip
-_INVERSE_HYPERBOLIC = {"arcsinh": "arsinh", "asinh": "arsinh", "arccosh": "arcosh",
-                       "acosh": "arcosh", "arctanh": "artanh", "atanh": "artanh"}  # fmt: skip
-_NORMALISE = (  # (pattern, replacement), applied in order; each one documented in README
-    (r"\\(?:left|right|big|Big|bigg|Bigg)(?![A-Za-z])\.?", ""),  # the lexer reads \left as \le ft
-    (r"\\(?:operatorname|mathrm|text)\s*\{\s*(" + "|".join(_NAMED) + r")\s*\}", r"\\\1 "),
-    (r"\\(arcsinh|asinh|arccosh|acosh|arctanh|atanh)(?![A-Za-z])",
-     lambda m: "\\" + _INVERSE_HYPERBOLIC[m.group(1)]),
-    (r"\\mathrm\s*\{\s*e\s*\}", "e"),
-    (r"\\\|", "|"),
-    (r"\\ell(?![A-Za-z])", r"\\mathit{ell}"),
-    (r"_\{?\\(max|min)\}?", r"_{\1}"),
-    (r"_\{?\\infty\}?", "_{infty}"),
-    (r"(?<![A-Za-z\\])([A-Za-z])\s*\^\s*(?:\*|\{\s*\*\s*\}|\\ast(?![A-Za-z]))", r"\1_{star}"),
-    (r"\\(?:tilde|hat|bar|widetilde|widehat|overline)\s*\{\s*([A-Za-z])\s*\}", r"\1"),
-    (r"\\(?:tilde|hat|bar)\s+([A-Za-z])", r"\1"),
-)  # fmt: skip
-_EXTRA_GREEK = {  # letters the shipped grammar lacks (it reads \pi and \sigma as errors)
-    "SIGMA": ["sigma", "varsigma"],
-    "PI": ["pi", "varpi"],
-    **{f"UPPER_{n.upper()}": [n] for n in (
-        "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"
-    )},
-}  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,147 +138,28 @@ def _key(plan: Plan) -> str:
 @functools.cache
 def _environment() -> str:
     versions = []
-    for name in ("sympy", "lark", "numpy"):
+    for name in ("sympy", "numpy"):
         try:
             versions.append(f"{name}={metadata.version(name)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{name}=none")
-    return " ".join(versions) + Path(__file__).read_text(encoding="utf-8")
+    sources = (Path(__file__), Path(__file__).with_name("latex_reader.py"))
+    return " ".join(versions) + "".join(p.read_text(encoding="utf-8") for p in sources)
 
 
 # --------------------------------------------------------------------------- parsing
 
 
-def normalise(text: str) -> str:
-    """The documented textual rewrites, applied before parsing."""
-    for pattern, replacement in _NORMALISE:
-        text = re.sub(pattern, replacement, text)
-    return text
-
-
-_FUNCTION_ARGUMENT = re.compile(
-    r"^((?:\w+:|\s+\|) FUNC_(?:EXP|LOG|LN|LG|SIN|COS|TAN|CSC|SEC|COT|ARC\w+|AR\w+|SINH|COSH|TANH)"
-    r"\b.*) _expression$",
-    re.MULTILINE,
-)
-_GRAMMAR_CHANGES = (  # (SymPy's rule, ours): fewer readings, the conventional one kept
-    (  # a product may follow any factor, not only a letter, a number or a fraction
-        "adjacent_expressions: (_one_letter_symbol | number) _expression_mul\n",
-        "adjacent_expressions: (_one_letter_symbol | multi_letter_symbol | number) _expression_mul\n",
-    ),
-    (
-        "    | group_round_parentheses (group_round_parentheses | _one_letter_symbol)\n"
-        "    | _function _function\n",
-        "    | group_round_parentheses _expression_mul\n"
-        "    | superscript _expression_mul\n"
-        "    | _function _expression_mul\n",
-    ),
-    ("_function: function_applied\n    | abs", "_function: abs"),  # f(x) is a product f*x
-    (r"\{([A-Za-z0-9]|[a-zA-Z]+'*)\}", r"\{([A-Za-z0-9]+'*)\}"),  # subscripts such as _{12}
-)
-
-
-@functools.cache
-def _parser() -> Any:
-    """SymPy's lark grammar, amended (see README); built once (about 0.3 s).
-
-    Amendments: the Greek letters it lacks; a function's argument is what
-    directly follows it (a group, or one factor with its exponent), so that
-    `\\sin(x) + 1` is sin(x) + 1 and not also sin(x + 1); a product may follow
-    any factor (`x^2 y`); a letter before parentheses multiplies them.
-    """
-    import lark
-    from sympy.parsing.latex.lark import transformer
-
-    folder = Path(transformer.__file__).parent / "grammar"
-    greek = (folder / "greek_symbols.lark").read_text(encoding="utf-8")
-    extra = "".join(f"{name}: " + " | ".join(f'"\\\\{c}"' for c in cmds) + "\n"
-                    for name, cmds in _EXTRA_GREEK.items())  # fmt: skip
-    greek = greek.replace(
-        "GREEK_SYMBOL: ", extra + "GREEK_SYMBOL: " + " | ".join(_EXTRA_GREEK) + " | "
-    )
-    grammar = (folder / "latex.lark").read_text(encoding="utf-8")
-    grammar = grammar.replace("%import .greek_symbols.GREEK_SYMBOL", greek)
-    grammar, count = _FUNCTION_ARGUMENT.subn(r"\1 _func_arg", grammar)
-    for old, new in _GRAMMAR_CHANGES:
-        count += grammar.count(old)
-        grammar = grammar.replace(old, new)
-    if count < 20:  # SymPy changed its grammar: refuse rather than parse differently
-        raise LookupError(f"SymPy's LaTeX grammar is not the one checker amends ({count} edits)")
-    grammar += "\n_func_arg: _expression_power\n"
-    return lark.Lark(grammar, source_path=str(folder) + "/", parser="earley",
-                     start="latex_string", lexer="auto", ambiguity="explicit",
-                     propagate_positions=False, maybe_placeholders=False, keep_all_tokens=True)  # fmt: skip
-
-
 def parse_latex(text: str) -> sp.Basic | str:
-    """The SymPy reading of `text`, or why there is none (a failed or ambiguous parse)."""
-    import lark
-    from lark.visitors import CollapseAmbiguities
-
-    if len(text) > MAX_CHARS:
-        return f"{len(text)} characters; the parser reads at most {MAX_CHARS} (split the formula)"
-    text = normalise(text)
-    if text.count("|") > MAX_BARS:
-        return f"more than {MAX_BARS} | bars: their readings are too many to enumerate"
+    """The SymPy reading of `text`, or why there is none (unreadable, or ambiguous)."""
     try:
-        with deadline(PARSE_SECONDS):
-            tree = _parser().parse(text)
-    except TimeoutError:
-        return f"the LaTeX parser took more than {PARSE_SECONDS:g} s"
-    except LookupError as exc:
+        readings = read_latex(text)
+    except LatexMisread as exc:
         return str(exc)
-    except lark.exceptions.LarkError as exc:
-        return f"the LaTeX parser cannot read it: {_first_line(exc)}"
-    readings = _readings(tree)
-    if readings > MAX_READINGS:
-        return f"ambiguous parse ({readings} readings)"
-    trees = CollapseAmbiguities().transform(tree) if readings > 1 else [tree]
-    found: dict[str, sp.Basic] = {}
-    for reading in trees:
-        try:
-            with warnings.catch_warnings():  # SymPy deprecations on odd trees: refused below
-                warnings.simplefilter("ignore")
-                value = _transformer().transform(reading)
-        except Exception as exc:  # the transformer raises anything at all
-            return f"the LaTeX parser cannot convert it: {_first_line(exc)}"
-        if not isinstance(value, sp.Basic):
-            return f"the LaTeX parser returned {type(value).__name__}, not an expression"
-        found.setdefault(str(value), value)
-    if len(found) > 1:
-        shown = " or ".join(list(found)[:2])
-        return f"ambiguous parse ({readings} readings, e.g. {shown})"
-    return next(iter(found.values()))
-
-
-def _readings(tree: Any) -> int:
-    """How many trees an explicitly ambiguous parse stands for, counted without building them."""
-    counts: dict[int, int] = {}
-
-    def count(node: Any) -> int:
-        if id(node) not in counts:
-            below = [count(c) for c in node.children if hasattr(c, "children")]
-            total = sum(below) if node.data == "_ambig" else math.prod(below)
-            counts[id(node)] = min(total, 10**6)
-        return counts[id(node)]
-
-    return count(tree)
-
-
-@functools.cache
-def _transformer() -> Any:
-    """SymPy's tree-to-expression transformer; juxtaposition is always a product.
-
-    SymPy reads a `d` before a factor as a differential (`d T` as the pair
-    (d, T)); claims have no integrals, and `d` is usually a dimension.
-    """
-    import sympy.parsing.latex.lark.transformer as module
-
-    class Transformer(module.TransformToSymPyExpr):
-        def adjacent_expressions(self, tokens: list[Any]) -> sp.Basic:
-            return sp.Mul(tokens[0], tokens[1])
-
-    return Transformer()
+    if len(readings) > 1:
+        shown = " or ".join(str(r) for r in readings[:2])
+        return f"ambiguous parse ({len(readings)} readings, e.g. {shown})"
+    return readings[0]
 
 
 def _first_line(exc: BaseException) -> str:
@@ -468,12 +311,18 @@ def _columns(
 
 
 def _evaluate(expr: sp.Basic, columns: dict[str, np.ndarray]) -> np.ndarray:
-    symbols = sorted(expr.free_symbols, key=str)
-    function = compile_expr(expr, symbols, numpy_backend())
+    symbols, function = _compiled(expr)
     size = len(next(iter(columns.values()))) if columns else 1
     with np.errstate(all="ignore"):
         values = function(*(columns[str(s)] for s in symbols))
         return np.broadcast_to(np.asarray(values, dtype=np.float64), (size,))
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(expr: sp.Basic) -> tuple[list[sp.Symbol], Any]:
+    """Compiled once: root finding evaluates the same two formulas 120 times per point."""
+    symbols = sorted(expr.free_symbols, key=str)
+    return symbols, compile_expr(expr, symbols, numpy_backend())
 
 
 def _verdict(

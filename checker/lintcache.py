@@ -27,7 +27,7 @@ from checker.spec import MAX_CLAIM_FILES, ClaimFileError, claim_files
 
 __all__ = ["CleanFile", "LintCache", "LintOutcome", "duplicate_ids", "lint_cached"]
 
-_LIBRARIES = ("sympy", "pydantic", "pyyaml", "lark", "numpy")
+_LIBRARIES = ("sympy", "pydantic", "pyyaml", "numpy")
 
 
 @dataclasses.dataclass(frozen=True)

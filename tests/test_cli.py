@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -205,3 +207,11 @@ def test_least_verified_keeps_the_first_failure_across_seeds() -> None:
         ("a", "disagrees", 2),
         ("b", "verified", 2),
     ]
+
+
+def test_python_dash_m_checker_is_the_command_line(project: Path) -> None:
+    write_claim(project / "claims", "toy.yaml", TOY_CLAIM)
+    done = subprocess.run([sys.executable, "-m", "checker", "lint", "claims"], cwd=project,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "1 claim(s) valid" in done.stdout

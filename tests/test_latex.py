@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -66,10 +65,10 @@ def test_a_differing_latex_is_a_lint_error_at_its_line_with_both_formulas(projec
 
 
 def test_unparseable_latex_is_not_compared_and_not_an_error(project: Path) -> None:
-    assert _problems(project, r"latex: '\mu \oint'") == []
-    check = check_latex(_plan(project, r"latex: '\mu \oint'"))
+    assert _problems(project, r"latex: '\mu \wp'") == []
+    check = check_latex(_plan(project, r"latex: '\mu \wp'"))
     assert check.outcome == "not compared"
-    assert check.message.startswith("not compared: the LaTeX parser cannot read it: ")
+    assert check.message == r"not compared: unknown command \wp at column 5"
 
 
 def test_an_ambiguous_parse_is_not_compared() -> None:
@@ -77,11 +76,10 @@ def test_an_ambiguous_parse_is_not_compared() -> None:
     assert str(parse_latex(r"\sin(x) + 1")) == "sin(x) + 1"  # one reading, by convention
 
 
-def test_hostile_latex_is_refused_before_the_parser_explodes() -> None:
-    started = time.monotonic()
-    assert parse_latex("|a| b " * 30 + "|c|").startswith("more than 6 | bars")
-    assert parse_latex("x+" * 300 + "x").startswith("601 characters; the parser reads at most")
-    assert time.monotonic() - started < 1
+def test_a_formula_that_states_no_value_is_not_compared_with_the_reason(project: Path) -> None:
+    check = check_latex(_plan(project, r"latex: 'O\left(\mu\right)'"))
+    assert check.outcome == "not compared"
+    assert "asymptotic notation (O(...)) states an order, not a value" in check.message
 
 
 def test_the_symbols_map_binds_paper_notation_to_claim_symbols(project: Path) -> None:
@@ -97,7 +95,7 @@ def test_the_symbols_map_binds_paper_notation_to_claim_symbols(project: Path) ->
 def test_pi_and_e_are_the_constants(project: Path) -> None:
     prediction = "prediction:\n  expr: mu + pi*exp(1)\n  target: mean\n"
     assert check_latex(_plan(project, r"latex: '\mu + \pi e'", prediction)).outcome == "equal"
-    assert str(parse_latex(r"\sigma_w^2 \Sigma")) == "Sigma*sigma_{w}**2"
+    assert str(parse_latex(r"\sigma_w^2 \Sigma")) == "Sigma*sigma_w**2"
 
 
 def test_an_equation_is_compared_with_root_of_by_its_roots(project: Path) -> None:
@@ -127,19 +125,20 @@ def test_a_plain_string_and_the_mapping_form_both_load(tmp_path: Path) -> None:
 def test_an_unchanged_claim_is_not_parsed_again(project: Path) -> None:
     _claim(project, r"latex: '\mu'")
     code = (
-        "import sys; from pathlib import Path; from checker.verify import lint; "
-        "from checker.measure import load_plugins; load_plugins(Path('.')); "
-        "assert not lint([Path('claims')]).problems; print('lark' in sys.modules)"
+        "from pathlib import Path; import checker.latex as L; from checker.verify import lint; "
+        "from checker.measure import load_plugins; load_plugins(Path('.')); read = L.read_latex; "
+        "texts = []; L.read_latex = lambda text: texts.append(text) or read(text); "
+        "assert not lint([Path('claims')]).problems; print(len(texts))"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
 
-    def lark_loaded() -> str:
+    def formulas_read() -> str:
         run = subprocess.run([sys.executable, "-c", code], env=env, cwd=project,
                              capture_output=True, text=True, check=True)  # fmt: skip
         return run.stdout.strip()
 
-    assert lark_loaded() == "True"  # parsed once
-    assert lark_loaded() == "False"  # then from the cache
+    assert formulas_read() == "1"  # read once
+    assert formulas_read() == "0"  # then from the cache
     assert list((project / "cache" / "latex").glob("*.json"))
 
 

@@ -17,7 +17,7 @@ LAYERS = [
     ["spec"],
     ["derived"],
     ["expr"],
-    ["compile"],
+    ["compile", "latex_reader"],
     ["measure"],
     ["agree"],
     ["derive"],
@@ -29,7 +29,7 @@ LAYERS = [
     ["verify", "scaffold"],
     ["lintcache"],
     ["report"],
-    ["cli", "pytest_plugin"],
+    ["cli", "pytest_plugin", "__main__"],
 ]
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names}
 
