@@ -21,6 +21,7 @@ Usage, from the repository root:  python bench/perf.py [--only a,c] [claims/]
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -200,7 +202,7 @@ def workers(args: argparse.Namespace) -> None:
     runs = {"1 in-process": ("--workers", "1"),
             "1 worker process": ("--workers", "1", "--timeout", "100000"),
             f"{args.workers} workers": ("--workers", str(args.workers))}  # fmt: skip
-    times, timings = {}, None
+    times, timings, claims = {}, None, {}
     for name, flags in runs.items():
         folder = Path(tempfile.mkdtemp())
         if timings is not None:  # what a later run knows: how long each claim took last time
@@ -209,7 +211,7 @@ def workers(args: argparse.Namespace) -> None:
         times[name] = _verify(args.claims, folder, *flags, env={"CHECKER_COMPILE_CACHE": "0"})
         keep = Path(tempfile.mkdtemp()) / "last-run.json"
         shutil.copy(folder / "timings" / "last-run.json", keep)
-        timings = keep
+        timings, claims[name] = keep, json.loads(keep.read_text())
         shutil.rmtree(folder, ignore_errors=True)
     one, process, many = times.values()
     print(
@@ -217,6 +219,7 @@ def workers(args: argparse.Namespace) -> None:
         f"{args.workers} workers {many:.1f} s (longest first, by the previous run's times): "
         f"{one / many:.2f}x over in-process, {process / many:.2f}x over one worker process"
     )
+    _slowed_by_neighbours(*claims.values())
     for what, work in (("a pure-Python loop", _spin), ("single-threaded jitted JAX", _jax_spin)):
         alone, side_by_side = _machine_ceiling(args.workers, work)
         print(
@@ -224,6 +227,18 @@ def workers(args: argparse.Namespace) -> None:
             f"with {args.workers} copies side by side, in spawned processes: "
             f"{args.workers * alone / side_by_side:.2f}x throughput"
         )
+
+
+def _slowed_by_neighbours(
+    in_process: dict[str, float], alone: dict[str, float], beside: dict[str, float]
+) -> None:
+    """Each claim's own time (measured in its worker) alone vs beside other workers."""
+    sums = [sum(t.values()) for t in (in_process, alone, beside)]
+    print(f"the claims' own times summed: {sums[0]:.1f} s in-process, {sums[1]:.1f} s in one "
+          f"worker process, {sums[2]:.1f} s in the pool ({sums[2] / sums[1]:.2f}x)")  # fmt: skip
+    ratios = sorted(((beside[k] / alone[k], k) for k in alone if k in beside), reverse=True)
+    print("slowed most beside others: " + ", ".join(
+        f"{k} {alone[k]:.1f} -> {beside[k]:.1f} s" for _, k in ratios[:6]))  # fmt: skip
 
 
 def _spin(steps: int) -> float:
@@ -244,12 +259,12 @@ def _jax_spin(steps: int) -> float:
     @jax.jit
     def step(x):
         h = jnp.tanh(x @ x.T / x.shape[1])
-        return x + 1e-3 * jnp.exp(-(h @ x) ** 2).sum(axis=0, keepdims=True)
+        return x + 1e-3 * jnp.exp(-((h @ x) ** 2)).sum(axis=0, keepdims=True)
 
     x = jax.random.normal(jax.random.key(0), (256, 256))
     step(x).block_until_ready()
     started = time.perf_counter()
-    for _ in range(steps // 100_000):
+    for _ in range(steps // 10_000):
         x = step(x)
     x.block_until_ready()
     return time.perf_counter() - started
@@ -258,15 +273,34 @@ def _jax_spin(steps: int) -> float:
 def _machine_ceiling(
     processes: int, work: Callable[[int], float] = _spin, steps: int = 30_000_000
 ) -> tuple[float, float]:
-    """What N CPU-bound processes gain here at best, as the pool's yardstick."""
+    """What N CPU-bound processes gain here at best, as the pool's yardstick: each process
+    held to its own core, as workers are, and started together; the least disturbed of 3."""
     import multiprocessing
 
-    with multiprocessing.get_context("spawn").Pool(processes) as pool:
-        pool.map(work, [100_000] * processes, chunksize=1)  # started and warm before the clock
-        alone = min(pool.map(work, [steps])[0] for _ in range(5))  # the least disturbed of 5
-        side_by_side = min(max(pool.map(work, [steps] * processes, chunksize=1))
-                           for _ in range(5))  # fmt: skip
-    return alone, side_by_side
+    context = multiprocessing.get_context("spawn")
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [None]
+
+    def slowest(count: int) -> float:
+        barrier, times = context.Barrier(count), context.Queue()
+        started = [context.Process(target=_timed_on_core, args=(cores[i % len(cores)], work,
+                                   steps, barrier, times)) for i in range(count)]  # fmt: skip
+        for process in started:
+            process.start()
+        seconds = max(times.get() for _ in started)
+        for process in started:
+            process.join()
+        return seconds
+
+    return min(slowest(1) for _ in range(3)), min(slowest(processes) for _ in range(3))
+
+
+def _timed_on_core(core: int | None, work: Callable[[int], float], steps: int, barrier: Any,
+                   times: Any) -> None:  # fmt: skip
+    if core is not None:
+        os.sched_setaffinity(0, {core})
+    work(steps // 100)  # imports and compilation before the clock
+    barrier.wait()
+    times.put(work(steps))
 
 
 def empirical_ntk(args: argparse.Namespace) -> None:
