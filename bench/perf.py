@@ -9,7 +9,8 @@ Sections (pick with --only a,b,...):
   c  a compiled prediction on 10^5 points vs SymPy's own evaluation (evalf)
   d  `checker lint` and `checker list` on 100 claims, and which heavy modules
      each imports
-  e  1 vs N workers on the library (no caches): in-process, and one worker process
+  e  1 vs N workers on the library (no caches): in-process, and one worker process;
+     CPU time of each, and the machine's own ceiling for N processes
   f  the empirical NTK of nets.empirical_ntk vs a plain jax.jacobian
      contraction (the reference), same width and inputs, against the closed form
   g  a `fit` rule solved in closed form (prediction affine in its constants)
@@ -52,16 +53,28 @@ def main() -> int:
 
 
 def _verify(claims: Path, cache: Path, *extra: str, env: dict | None = None) -> float:
+    return _verify_with_cpu(claims, cache, *extra, env=env)[0]
+
+
+def _verify_with_cpu(
+    claims: Path, cache: Path, *extra: str, env: dict | None = None
+) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system, workers included) of one verify."""
+    import resource
+
     command = [sys.executable, "-m", "checker.cli", "verify", str(claims), "--cache-dir",
                str(cache), "--report-dir", str(cache / "reports"), *extra]  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         command, capture_output=True, text=True, env={**os.environ, **(env or {})}
     )
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         print(done.stdout[-3000:], done.stderr[-3000:])
-    return seconds
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu
 
 
 def caches(args: argparse.Namespace) -> None:
@@ -195,30 +208,37 @@ def workers(args: argparse.Namespace) -> None:
     """1 vs N worker processes on the library.
 
     `--workers 1` runs in-process, where XLA already spreads work over every
-    core; `--workers 1 --timeout` runs one worker process held to one thread,
-    as each of N workers is. The first ratio is what a user gains, the second
-    how the pool itself scales.
+    core; `--workers 1 --timeout` runs it in one worker process (not held to a
+    core: only N > 1 workers are, one core each). The first ratio is what a user
+    gains, the second how the pool itself scales. The CPU time of each run says
+    how many cores one run already keeps busy, hence the most N workers can gain.
     """
     runs = {"1 in-process": ("--workers", "1"),
             "1 worker process": ("--workers", "1", "--timeout", "100000"),
             f"{args.workers} workers": ("--workers", str(args.workers))}  # fmt: skip
-    times, timings, claims = {}, None, {}
+    times, cpu, timings, claims = {}, {}, None, {}
     for name, flags in runs.items():
         folder = Path(tempfile.mkdtemp())
         if timings is not None:  # what a later run knows: how long each claim took last time
             (folder / "timings").mkdir()
             shutil.copy(timings, folder / "timings")
-        times[name] = _verify(args.claims, folder, *flags, env={"CHECKER_COMPILE_CACHE": "0"})
+        times[name], cpu[name] = _verify_with_cpu(args.claims, folder, *flags,
+                                                  env={"CHECKER_COMPILE_CACHE": "0"})  # fmt: skip
         keep = Path(tempfile.mkdtemp()) / "last-run.json"
         shutil.copy(folder / "timings" / "last-run.json", keep)
         timings, claims[name] = keep, json.loads(keep.read_text())
         shutil.rmtree(folder, ignore_errors=True)
     one, process, many = times.values()
     print(
-        f"1 worker in-process {one:.1f} s, 1 single-threaded worker process {process:.1f} s, "
+        f"1 worker in-process {one:.1f} s, 1 worker process {process:.1f} s, "
         f"{args.workers} workers {many:.1f} s (longest first, by the previous run's times): "
         f"{one / many:.2f}x over in-process, {process / many:.2f}x over one worker process"
     )
+    cores = os.cpu_count() or 1
+    print("CPU time (workers included) and cores kept busy on average: " + ", ".join(
+        f"{name} {cpu[name]:.0f} s, {cpu[name] / times[name]:.2f}" for name in runs))  # fmt: skip
+    print(f"so {cores} cores can make the in-process run at most "
+          f"{cores * one / cpu['1 in-process']:.2f}x faster, were no work added by splitting it")  # fmt: skip
     _slowed_by_neighbours(*claims.values())
     for what, work in (("a pure-Python loop", _spin), ("single-threaded jitted JAX", _jax_spin)):
         alone, side_by_side = _machine_ceiling(args.workers, work)
