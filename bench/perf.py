@@ -9,7 +9,7 @@ Sections (pick with --only a,b,...):
   c  a compiled prediction on 10^5 points vs SymPy's own evaluation (evalf)
   d  `checker lint` and `checker list` on 100 claims, and which heavy modules
      each imports
-  e  1 vs N workers on the library (no caches): in-process, and one worker process;
+  e  1 vs N workers on the library (no caches): in-process, in-process on one core;
      CPU time of each, and the machine's own ceiling for N processes
   f  the empirical NTK of nets.empirical_ntk vs a plain jax.jacobian
      contraction (the reference), same width and inputs, against the closed form
@@ -43,6 +43,10 @@ def main() -> int:
     parser.add_argument("--only", default="a,b,c,d,e,f,g")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
+    if not any(args.claims.rglob("*.yaml")):
+        parser.error(
+            f"no claim files under {args.claims} (pick sections with --only, e.g. --only d)"
+        )
     print(f"machine: {os.cpu_count()} cores, {sys.platform}, Python {sys.version.split()[0]}")
     sections = {"a": caches, "b": vmap_vs_loop, "c": prediction_speed, "d": lint_and_list,
                 "e": workers, "f": empirical_ntk, "g": closed_form_fit}  # fmt: skip
@@ -57,7 +61,7 @@ def _verify(claims: Path, cache: Path, *extra: str, env: dict | None = None) -> 
 
 
 def _verify_with_cpu(
-    claims: Path, cache: Path, *extra: str, env: dict | None = None
+    claims: Path, cache: Path, *extra: str, env: dict | None = None, core: int | None = None
 ) -> tuple[float, float]:
     """Wall seconds and CPU seconds (user + system, workers included) of one verify."""
     import resource
@@ -67,8 +71,9 @@ def _verify_with_cpu(
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
-        command, capture_output=True, text=True, env={**os.environ, **(env or {})}
-    )
+        command, capture_output=True, text=True, env={**os.environ, **(env or {})},
+        preexec_fn=None if core is None else lambda: os.sched_setaffinity(0, {core}),
+    )  # fmt: skip
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -207,32 +212,33 @@ def lint_and_list(args: argparse.Namespace) -> None:
 def workers(args: argparse.Namespace) -> None:
     """1 vs N worker processes on the library.
 
-    `--workers 1` runs in-process, where XLA already spreads work over every
-    core; `--workers 1 --timeout` runs it in one worker process (not held to a
-    core: only N > 1 workers are, one core each). The first ratio is what a user
-    gains, the second how the pool itself scales. The CPU time of each run says
-    how many cores one run already keeps busy, hence the most N workers can gain.
+    `--workers 1` runs in-process, where XLA's own threads already keep more
+    than one core busy; the same run held to one core is one worker as each of
+    N workers is (one core each). The first ratio is what a user gains, the
+    second how the pool itself scales. The CPU time of each run says how many
+    cores one run already keeps busy, hence the most N workers can gain.
     """
-    runs = {"1 in-process": ("--workers", "1"),
-            "1 worker process": ("--workers", "1", "--timeout", "100000"),
-            f"{args.workers} workers": ("--workers", str(args.workers))}  # fmt: skip
+    one_core = min(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    runs = {"1 in-process": (("--workers", "1"), None),
+            "1 in-process held to one core": (("--workers", "1"), one_core),
+            f"{args.workers} workers": (("--workers", str(args.workers)), None)}  # fmt: skip
     times, cpu, timings, claims = {}, {}, None, {}
-    for name, flags in runs.items():
+    for name, (flags, core) in runs.items():
         folder = Path(tempfile.mkdtemp())
         if timings is not None:  # what a later run knows: how long each claim took last time
             (folder / "timings").mkdir()
             shutil.copy(timings, folder / "timings")
-        times[name], cpu[name] = _verify_with_cpu(args.claims, folder, *flags,
+        times[name], cpu[name] = _verify_with_cpu(args.claims, folder, *flags, core=core,
                                                   env={"CHECKER_COMPILE_CACHE": "0"})  # fmt: skip
         keep = Path(tempfile.mkdtemp()) / "last-run.json"
         shutil.copy(folder / "timings" / "last-run.json", keep)
         timings, claims[name] = keep, json.loads(keep.read_text())
         shutil.rmtree(folder, ignore_errors=True)
-    one, process, many = times.values()
+    one, single, many = times.values()
     print(
-        f"1 worker in-process {one:.1f} s, 1 worker process {process:.1f} s, "
-        f"{args.workers} workers {many:.1f} s (longest first, by the previous run's times): "
-        f"{one / many:.2f}x over in-process, {process / many:.2f}x over one worker process"
+        f"1 worker in-process {one:.1f} s, held to one core {single:.1f} s, {args.workers} "
+        f"workers {many:.1f} s (longest first, by the previous run's times): {one / many:.2f}x "
+        f"over in-process, {single / many:.2f}x over one worker on one core"
     )
     cores = os.cpu_count() or 1
     print("CPU time (workers included) and cores kept busy on average: " + ", ".join(
@@ -252,12 +258,12 @@ def workers(args: argparse.Namespace) -> None:
 def _slowed_by_neighbours(
     in_process: dict[str, float], alone: dict[str, float], beside: dict[str, float]
 ) -> None:
-    """Each claim's own time (measured in its worker) alone vs beside other workers."""
+    """Each claim's own time (measured where it ran) in one process on one core vs in the pool."""
     sums = [sum(t.values()) for t in (in_process, alone, beside)]
-    print(f"the claims' own times summed: {sums[0]:.1f} s in-process, {sums[1]:.1f} s in one "
-          f"worker process, {sums[2]:.1f} s in the pool ({sums[2] / sums[1]:.2f}x)")  # fmt: skip
+    print(f"the claims' own times summed: {sums[0]:.1f} s in-process, {sums[1]:.1f} s on one "
+          f"core, {sums[2]:.1f} s in the pool ({sums[2] / sums[1]:.2f}x)")  # fmt: skip
     ratios = sorted(((beside[k] / alone[k], k) for k in alone if k in beside), reverse=True)
-    print("slowed most beside others: " + ", ".join(
+    print("slowed most in the pool: " + ", ".join(
         f"{k} {alone[k]:.1f} -> {beside[k]:.1f} s" for _, k in ratios[:6]))  # fmt: skip
 
 
