@@ -68,12 +68,14 @@ def _verify_with_cpu(
 
     command = [sys.executable, "-m", "checker.cli", "verify", str(claims), "--cache-dir",
                str(cache), "--report-dir", str(cache / "reports"), *extra]  # fmt: skip
+    if core is not None:  # held to the core from its first instruction (no fork after JAX)
+        held = f"import os, sys; os.sched_setaffinity(0, {{{core}}}); os.execv(sys.argv[1], sys.argv[1:])"
+        command = [sys.executable, "-c", held, *command]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
-        command, capture_output=True, text=True, env={**os.environ, **(env or {})},
-        preexec_fn=None if core is None else lambda: os.sched_setaffinity(0, {core}),
-    )  # fmt: skip
+        command, capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
