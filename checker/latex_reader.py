@@ -237,6 +237,8 @@ class _Reader:
                 raise LatexMisread(f"a relation ({relation.text}) states no value; give the "
                                    "formula alone", relation.column)  # fmt: skip
             left = sp.Eq(left, self.expression(), evaluate=False)
+        if self.is_(".", ",") and self.peek(1).kind == "end":  # a display ends its sentence
+            self.take()
         if self.peek().kind != "end":
             raise self.error("expected the end of the formula")
         return left

@@ -54,6 +54,7 @@ def _read(text: str) -> str:
         (r"a \cdot b / c", "a*b/c"),
         (r"\max(a, b)", "Max(a, b)"),
         (r"t = \frac{\tau}{2}", "Eq(t, tau/2)"),
+        (r"a + b,", "a + b"),  # the punctuation that ends a displayed sentence
         (r"\lambda \to 2", "Eq(lambda, 2)"),
         (r"\begin{cases} x & x > 0 \\ 0 & \text{otherwise} \end{cases}",
          "Piecewise((x, x > 0), (0, True))"),
