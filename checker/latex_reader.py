@@ -82,7 +82,7 @@ _ACCENTS = ("tilde", "hat", "bar", "widetilde", "widehat", "overline", "vec", "d
             "check", "breve", "mathring")  # fmt: skip
 _OPERATORS = ("sup", "inf", "lim", "liminf", "limsup", "sum", "prod", "int", "oint", "iint",
               "argmax", "argmin", "det", "Pr", "mathbb", "partial", "nabla")  # fmt: skip
-_ASYMPTOTIC = ("O", "o", "Theta", "Omega", "omega", "mathcal")
+_ASYMPTOTIC = ("O", "o", "Theta", "Omega", "omega")  # \mathcal{O} is caught in font()
 _EQUATIONS = {"=": "=", "\\to": "\\to", "\\rightarrow": "\\to"}
 _ORDER = {"<": sp.StrictLessThan, "\\lt": sp.StrictLessThan, ">": sp.StrictGreaterThan,
           "\\gt": sp.StrictGreaterThan, "\\le": sp.LessThan, "\\leq": sp.LessThan,

@@ -6,8 +6,8 @@ travel well) and sends back the result as plain data. A claim that runs past
 its timeout has its worker killed and replaced; a worker that dies (a crash,
 the kernel's out-of-memory killer) costs that one claim, which is reported as
 `error` with the reason. Results do not depend on the number of workers: a
-claim's keys depend only on its id and the master seed, and every worker pins
-its math libraries to one thread.
+claim's keys depend only on its id and the master seed, and every worker runs
+its BLAS on one thread and, when there is a core per worker, is held to one core.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from checker.run import ClaimResult
 
 __all__ = ["SINGLE_THREADED", "WorkerPool", "pin_threads", "run_claim_file"]
 
-# Set in every worker before JAX loads: one thread each, so N workers share N
-# cores without oversubscription (unpinned BLAS made one eigvalsh vary 60x).
+# Set in every worker before JAX loads: one BLAS thread each (unpinned BLAS made
+# one eigvalsh vary 60x). XLA:CPU in jax 0.10 ignores its flags here and sizes its
+# pool by the cores a process may use, which is why workers are also held to a core.
 SINGLE_THREADED = {
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
@@ -41,7 +42,7 @@ SINGLE_THREADED = {
 
 
 def pin_threads() -> None:
-    """One math thread in this process (before JAX's backend starts); user XLA_FLAGS kept."""
+    """One BLAS thread in this process (before JAX's backend starts); user XLA_FLAGS kept."""
     for name, value in SINGLE_THREADED.items():
         if name == "XLA_FLAGS":
             value = f"{os.environ.get(name, '')} {value}".strip()
