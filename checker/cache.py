@@ -97,7 +97,9 @@ class ResultCache:
             seen = {}
         try:
             (self.folder / _TIMINGS).parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.folder / _TIMINGS, json.dumps({**seen, **ran}, sort_keys=True))
+            atomic_write(
+                self.folder / _TIMINGS, json.dumps({**seen, **ran}, sort_keys=True), durable=False
+            )
         except OSError:
             pass
 
@@ -109,7 +111,7 @@ class ResultCache:
         entry = {"format": _FORMAT, "key": key, "result": result_to_dict(result)}
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.folder / f"{key}.json", json.dumps(entry))
+            atomic_write(self.folder / f"{key}.json", json.dumps(entry), durable=False)
         except OSError:
             pass  # a read-only or full cache folder costs speed, not correctness
 

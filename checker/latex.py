@@ -108,7 +108,11 @@ def _cached(key: str, plan: Plan, folder: Path) -> LatexCheck:
         check = LatexCheck("not compared", f"not compared: {reason}")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, json.dumps({"format": _FORMAT, "key": key, "check": check.to_dict()}))
+        atomic_write(
+            path,
+            json.dumps({"format": _FORMAT, "key": key, "check": check.to_dict()}),
+            durable=False,
+        )
     except OSError:
         pass  # a read-only cache costs time, not correctness
     return check
@@ -125,14 +129,25 @@ def _key(plan: Plan) -> str:
         json.dumps(plan.claim.prediction.where, sort_keys=True),
         json.dumps(sorted(plan.claim.symbols)),
         json.dumps(plan.measurement.outputs),
-        sp.srepr(check.prediction),
-        sp.srepr((implicit.unknown, implicit.low, implicit.high))
+        _structure(check.prediction),
+        _structure(sp.Tuple(implicit.unknown, implicit.low, implicit.high))
         if isinstance(implicit, RootOf)
         else plan.claim.prediction.target,
         json.dumps(_values(plan), sort_keys=True, default=str),
         _environment(),
     ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _structure(expr: sp.Basic) -> str:
+    """The expression tree as text, for a cache key: what `srepr` says (arguments in
+    SymPy's canonical order) without its printer, which sorted terms again and took a
+    tenth of cold lint."""
+    if expr.args:
+        return f"{type(expr).__name__}({','.join(_structure(a) for a in expr.args)})"
+    if isinstance(expr, sp.Symbol):
+        return f"{type(expr).__name__}({expr.name!r},{sorted(expr.assumptions0.items())})"
+    return sp.srepr(expr)  # numbers and constants: a short print
 
 
 @functools.cache
@@ -314,7 +329,7 @@ def _evaluate(expr: sp.Basic, columns: dict[str, np.ndarray]) -> np.ndarray:
     symbols, function = _compiled(expr)
     size = len(next(iter(columns.values()))) if columns else 1
     with np.errstate(all="ignore"):
-        values = function(*(columns[str(s)] for s in symbols))
+        values = function(*(columns[s.name] for s in symbols))
         return np.broadcast_to(np.asarray(values, dtype=np.float64), (size,))
 
 

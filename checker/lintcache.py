@@ -57,7 +57,9 @@ class LintCache:
         entry = {"id": clean.id, "id_line": clean.id_line, "profile": clean.profile}
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.folder / self._key(clean.path, requested), json.dumps(entry))
+            atomic_write(
+                self.folder / self._key(clean.path, requested), json.dumps(entry), durable=False
+            )
         except OSError:
             pass  # a read-only cache folder costs speed, not correctness
 

@@ -117,6 +117,8 @@ class _Planner:
         self.claim = claim_file.claim
         self.problems: list[ClaimFileError] = []
         self._parsed: dict[tuple, tuple[Mapping[str, sp.Basic], sp.Basic | None]] = {}
+        self._predicted: dict[tuple, tuple[spec.Prediction, tuple[Any, Any]]] = {}
+        self._held: dict[tuple, list[bool]] = {}
 
     def problem(self, path: tuple[Any, ...], message: str, hint: str = "") -> None:
         field = ".".join(str(p) for p in path)
@@ -285,6 +287,19 @@ class _Planner:
     def _prediction(
         self, prediction: spec.Prediction, at: tuple, bound: set[str]
     ) -> tuple[sp.Basic | None, RootOf | Stationary | None]:
+        """The claim's own prediction, planned once: most variants share it unchanged."""
+        key = (id(prediction), frozenset(bound))  # (prediction kept alive with the entry)
+        if key in self._predicted:
+            return self._predicted[key][1]
+        before = len(self.problems)
+        found = self._prediction_once(prediction, at, bound)
+        if len(self.problems) == before:  # a failed one is planned again, to say where
+            self._predicted[key] = (prediction, found)
+        return found
+
+    def _prediction_once(
+        self, prediction: spec.Prediction, at: tuple, bound: set[str]
+    ) -> tuple[sp.Basic | None, RootOf | Stationary | None]:
         if prediction.target not in self.measurement.outputs:
             outputs = ", ".join(self.measurement.outputs)
             self.problem((*at, "target"), f"{prediction.target!r} is not an output of "
@@ -295,12 +310,13 @@ class _Planner:
             value = self._parse(text, (*at, "where", key), names)
             if value is not None:
                 definitions[names[key]] = value
+        definitions = _resolved(definitions)
 
         def parse(text: str, path: tuple, extra: Mapping[str, sp.Symbol] = {}) -> sp.Basic | None:
             value = self._parse(text, (*at, *path), {**names, **extra})
             if value is None:
                 return None
-            for _ in range(len(definitions) + 1):
+            if definitions:
                 value = value.xreplace(definitions)
             free = {str(s) for s in value.free_symbols} - set(prediction.fit) - set(extra)
             for name in sorted(free - bound):
@@ -411,7 +427,11 @@ class _Planner:
             if missing:
                 self.problem(path, f"require uses unbound {', '.join(sorted(missing))}")
                 continue
-            holds = _holds(condition, [{**fixed, **point} for point in points or [{}]])
+            at_points = [{**fixed, **point} for point in points or [{}]]
+            key = (i, tuple(tuple(point.items()) for point in at_points))
+            if key not in self._held:  # variants mostly keep the claim's own points
+                self._held[key] = _holds(condition, at_points)
+            holds = self._held[key]
             for point, ok in zip(points or [{}], holds, strict=True):
                 if not ok:
                     where = f" (in must-fail variant {'.'.join(map(str, at))})" if at else ""
@@ -482,11 +502,22 @@ def _defaults(function: Callable[..., Any]) -> dict[str, Any]:
     return {name: p.default for name, p in inspect.signature(function).parameters.items()}
 
 
+def _resolved(definitions: dict[sp.Symbol, sp.Basic]) -> dict[sp.Symbol, sp.Basic]:
+    """`where:` helpers with the helpers they use substituted, so one xreplace expands any
+    expression. A cycle is left unexpanded after as many rounds as there are helpers."""
+    for _ in range(len(definitions)):
+        used = {s for value in definitions.values() for s in value.free_symbols}
+        if not used & definitions.keys():
+            break
+        definitions = {name: value.xreplace(definitions) for name, value in definitions.items()}
+    return definitions
+
+
 def _holds(condition: sp.Basic, points: list[Mapping[str, float]]) -> list[bool]:
     """Whether the condition holds at each point: compiled once, evaluated on all of them."""
     symbols = sorted(condition.free_symbols, key=str)
     function = compile_expr(condition, symbols, numpy_backend())
-    columns = (np.array([point[str(s)] for point in points], np.float64) for s in symbols)
+    columns = (np.array([point[s.name] for point in points], np.float64) for s in symbols)
     with np.errstate(all="ignore"):
         result = np.broadcast_to(np.asarray(function(*columns), bool), (len(points),))
     return [bool(x) for x in result]
