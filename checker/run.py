@@ -1,7 +1,8 @@
 """One claim end to end: measure over sweep x seeds, check hypotheses, decide, try the variants.
 
 The measurement is jitted once per distinct static params and vmapped over
-seeds and sweep points. Measured arrays are kept by (params, inputs), so a
+seeds and sweep points (in equal slices where one call would need more scratch
+memory than `_SLICE_BYTES`). Measured arrays are kept by (params, inputs), so a
 must-fail variant that changes only the prediction, the agreement or the
 sweep re-uses them and costs no measurement. Predictions are compiled from
 SymPy through the table in `checker.compile` and evaluated in float64.
@@ -492,7 +493,7 @@ def _batched(m: Measurement, params: pydantic.BaseModel, x64: bool) -> Callable:
         return dict(m.fn(key, params, **inputs))
 
     single = jax.jit(one)
-    flat = jax.jit(jax.vmap(one))
+    flat = _Sliced(jax.jit(jax.vmap(one)))
 
     def batched(keys: Any, inputs: dict[str, Any]) -> dict[str, Any]:
         seeds = keys.shape[0]
@@ -508,6 +509,70 @@ def _batched(m: Measurement, params: pydantic.BaseModel, x64: bool) -> Callable:
         return {k: v.reshape((points, seeds, *v.shape[1:])) for k, v in outputs.items()}
 
     return batched
+
+
+# Scratch memory one vmapped call may use, by platform; a batch whose compiled
+# temporaries exceed it runs in equal slices. On the CPU, arora2019's 2560 pairs
+# in one call took 4.7 GB and 42 s, most of it the kernel faulting in fresh
+# pages; in slices of 512 pairs, 17 s. Smaller slices are not always better: a
+# measurement that trains (rahaman2019, 476 MB for 56 pairs) took 3x longer in
+# slices of 7, as each slice repeats the training loop's steps; every shipped
+# claim but arora2019 stays under 1 GiB. A fixed size, not the machine's free
+# memory, so that every CPU slices alike and computes the same numbers.
+_SLICE_BYTES = {"cpu": 1 << 30}
+_SLICE_BYTES_ELSEWHERE = 8 << 30  # accelerators: wide batches are what they are for
+
+
+class _Sliced:
+    """A jitted vmap over pairs, called in as few equal slices as keep each call's
+    scratch memory under its platform's `_SLICE_BYTES`: compiled ahead for each batch
+    size, so the compiler's own memory analysis decides before anything runs."""
+
+    def __init__(self, flat: Any) -> None:
+        self.flat = flat
+        self.compiled: dict[int, tuple[int, Any]] = {}  # pairs -> (slice size, executable)
+
+    def __call__(self, keys: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+        if _traced(keys, inputs):  # inside a transformation (falsify differentiates it)
+            return self.flat(keys, inputs)
+        pairs = keys.shape[0]
+        if pairs not in self.compiled:
+            self.compiled[pairs] = self._plan(keys, inputs)
+        size, compiled = self.compiled[pairs]
+        if size == pairs:
+            return compiled(keys, inputs)
+        slices = -(-pairs // size)
+        index = jax.numpy.arange(slices * size) % pairs  # the last slice padded with repeats
+        parts = []
+        for i in range(slices):
+            at = index[i * size : (i + 1) * size]
+            parts.append(compiled(keys[at], {k: v[at] for k, v in inputs.items()}))
+        return {k: jax.numpy.concatenate([p[k] for p in parts])[:pairs] for k in parts[0]}
+
+    def _plan(self, keys: Any, inputs: dict[str, Any]) -> tuple[int, Any]:
+        pairs = keys.shape[0]
+        whole = self.flat.lower(keys, inputs).compile()
+        scratch = _scratch_bytes(whole)
+        budget = _SLICE_BYTES.get(jax.default_backend(), _SLICE_BYTES_ELSEWHERE)
+        if scratch is None or scratch <= budget or pairs == 1:
+            return pairs, whole
+        slices = -(-scratch // budget)
+        size = -(-pairs // slices)
+        at = jax.numpy.arange(size)
+        sliced = self.flat.lower(keys[at], {k: v[at] for k, v in inputs.items()}).compile()
+        return size, sliced
+
+
+def _traced(*values: Any) -> bool:
+    return any(isinstance(v, jax.core.Tracer) for v in jax.tree_util.tree_leaves(values))
+
+
+def _scratch_bytes(compiled: Any) -> int | None:
+    """The temporaries XLA allocates for one call, where the backend says."""
+    try:
+        return int(compiled.memory_analysis().temp_size_in_bytes)
+    except Exception:  # a backend without memory analysis: one call, as before
+        return None
 
 
 def _seed_keys(claim_id: str, seed: int, count: int) -> Any:

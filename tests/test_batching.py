@@ -3,7 +3,8 @@
 JAX 0.10.2 on CPU miscompiles jit(vmap(vmap(f, (0, None)), (None, 0))) for this
 reduction at n = 32768: the second sweep point silently received other values
 (found while writing the MINE claim). The runner batches differently; this test
-keeps the reproduction and holds the runner to per-pair jit results.
+keeps the reproduction and holds the runner to per-pair jit results, whole or
+in the slices a batch too large for its scratch-memory budget is cut into.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import pydantic
 
+from checker import run
 from checker.measure.registry import Measurement
 from checker.run import _batched
 
@@ -50,3 +52,31 @@ def test_loop_batching_gives_the_same_pairs_as_vmap() -> None:
     b = np.asarray(_batched(mapped, _Params(n=512), False)(keys, {"r": r})["t"])
     assert a.shape == b.shape == (2, 2)
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_batch_over_the_scratch_budget_runs_in_equal_slices_with_the_same_values(
+    monkeypatch,
+) -> None:
+    """7 pairs whose temporaries are ~3x the budget: 3 slices of 3 (the last padded)."""
+    m = Measurement("test.statistic", _statistic, _Params, ("t",), ("r",), "")
+    params = _Params(n=4096)
+    keys = jax.random.split(jax.random.PRNGKey(2), 7)
+    r = np.array([0.4], np.float32)
+    whole = np.asarray(_batched(m, params, False)(keys, {"r": r})["t"])
+    sliced_runner = run._Sliced(jax.jit(jax.vmap(lambda k, x: _statistic(k, params, **x))))
+    tiled, inputs = keys, {"r": jnp.repeat(jnp.asarray(r), 7)}
+    scratch = run._scratch_bytes(sliced_runner.flat.lower(tiled, inputs).compile())
+    assert scratch is not None and scratch > 0
+    monkeypatch.setitem(run._SLICE_BYTES, jax.default_backend(), scratch // 3)
+    got = np.asarray(sliced_runner(tiled, inputs)["t"])
+    size, _ = sliced_runner.compiled[7]
+    assert 1 < size < 7 and got.shape == (7,)
+    np.testing.assert_allclose(got, whole[0], rtol=1e-5, atol=1e-6)
+
+
+def test_a_batch_under_the_budget_is_one_call() -> None:
+    params = _Params(n=64)
+    flat = run._Sliced(jax.jit(jax.vmap(lambda k, x: _statistic(k, params, **x))))
+    keys = jax.random.split(jax.random.PRNGKey(3), 4)
+    flat(keys, {"r": jnp.full(4, 0.5)})
+    assert flat.compiled[4][0] == 4
