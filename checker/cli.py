@@ -84,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="local processes (default) or a Dask distributed cluster")  # fmt: skip
     verify.add_argument("--scheduler", metavar="ADDRESS",
                         help="the Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --executor dask)")  # fmt: skip
+    verify.add_argument("--shard-points", type=_positive_int, metavar="N",
+                        help="with --executor dask, split a claim that measures more than N "
+                             "sweep points into tasks of N points each (default 16)")  # fmt: skip
     verify.add_argument("--no-cache", action="store_true", help="re-run cached claims")
     verify.add_argument("--cache-dir", type=Path, metavar="DIR",
                         help="result cache (default $CHECKER_CACHE_DIR or ~/.cache/checker)")  # fmt: skip
@@ -446,6 +449,10 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
         errors.print("[bold red]error[/] --executor dask needs --scheduler ADDRESS "
                      "(and takes no --timeout: the cluster's own limits apply)")  # fmt: skip
         return EXIT_USAGE
+    if args.shard_points and args.executor != "dask":
+        errors.print("[bold red]error[/] --shard-points splits sweeps over a Dask cluster: "
+                     "add --executor dask --scheduler ADDRESS")  # fmt: skip
+        return EXIT_USAGE
     if args.cache_dir:  # results and compilations, here and in the workers
         os.environ["CHECKER_CACHE_DIR"] = str(args.cache_dir)
     cache = ResultCache(default_cache_dir(), read=not args.no_cache)
@@ -502,6 +509,7 @@ def _run_with_progress(
                     on_start=lambda plan: progress.update(task, description=plan.claim.id),
                     on_done=done, cache=cache, workers=args.workers, timeout=args.timeout,
                     scheduler=args.scheduler if args.executor == "dask" else None,
+                    shard_points=args.shard_points,
                 ))  # fmt: skip
         except KeyboardInterrupt:
             rounds.append(finished)

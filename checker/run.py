@@ -32,7 +32,15 @@ from checker.plan import Check, Plan, RootOf, Stationary
 
 jax = lazy.load("jax")
 
-__all__ = ["ClaimResult", "ClaimRunner", "Evaluation", "VariantResult", "run_plan"]
+__all__ = [
+    "ClaimResult",
+    "ClaimRunner",
+    "Evaluation",
+    "MeasurementPoint",
+    "VariantResult",
+    "measurement_points",
+    "run_plan",
+]
 
 _ROOT_GRID = 4097  # bracket scan; roots closer than (high - low)/4096 may merge
 
@@ -78,10 +86,21 @@ class ClaimResult:
         return f"checker verify {self.path} --select '{self.id}' --seed {self.seed}"
 
 
-def run_plan(plan: Plan, seed: int = 0) -> ClaimResult:
-    """Run one claim and its must-fail variants; never raises for a faulty measurement."""
-    started = time.perf_counter()
+def run_plan(
+    plan: Plan,
+    seed: int = 0,
+    measured: Sequence[dict[str, np.ndarray]] | None = None,
+    started: float | None = None,
+) -> ClaimResult:
+    """Run one claim and its must-fail variants; never raises for a faulty measurement.
+
+    `measured`, when given, holds the outputs at every one of `measurement_points(plan)`,
+    measured elsewhere (a cluster's shards of a large sweep): nothing is measured here.
+    """
+    started = time.perf_counter() if started is None else started
     runner = ClaimRunner(plan, seed)
+    if measured is not None:
+        runner.measured.update(zip(map(_key, measurement_points(plan)), measured, strict=True))
     try:
         main = runner.evaluate(plan.check)
         variants = (
@@ -253,13 +272,14 @@ class ClaimRunner:
 
     def measure(self, check: Check) -> list[dict[str, np.ndarray]]:
         """Measured outputs at every sweep point, (seeds, ...) each; re-used across checks."""
-        m = self.measurement
-        wanted: dict[tuple, tuple[pydantic.BaseModel, dict[str, float]]] = {}
-        for point in check.sweep:
-            params, inputs = check.params_at(m, point), check.inputs_at(m, point)
-            key = (params, tuple(sorted(inputs.items())))
-            if key not in self.measured:
-                wanted[key] = (params, inputs)
+        points = _points(self.measurement, check)
+        self.measure_points(points)
+        return [self.measured[_key(point)] for point in points]
+
+    def measure_points(self, points: Sequence[MeasurementPoint]) -> list[dict[str, np.ndarray]]:
+        """Outputs at each (params, inputs), measuring those not kept yet: one batch per
+        distinct params (static, so one compile each)."""
+        wanted = {_key(point): point for point in points if _key(point) not in self.measured}
         by_params: dict[pydantic.BaseModel, list[tuple]] = {}
         for key, (params, _) in wanted.items():
             by_params.setdefault(params, []).append(key)
@@ -267,10 +287,7 @@ class ClaimRunner:
             inputs = [wanted[k][1] for k in keys]
             for key, outputs in zip(keys, self._run(params, inputs), strict=True):
                 self.measured[key] = outputs
-        return [
-            self.measured[(check.params_at(m, p), tuple(sorted(check.inputs_at(m, p).items())))]
-            for p in check.sweep
-        ]
+        return [self.measured[_key(point)] for point in points]
 
     def _run(self, params: pydantic.BaseModel, inputs: list[dict[str, float]]) -> list[dict]:
         m = self.measurement
@@ -475,6 +492,28 @@ def _compiled_numpy(expr: sp.Basic, symbols: tuple[sp.Symbol, ...]) -> Callable:
 @functools.cache
 def _compiled(expr: sp.Basic, symbols: tuple[sp.Symbol, ...], fit: tuple[sp.Symbol, ...]):
     return jax.jit(compile_expr(expr, [*symbols, *fit], jax_backend()))
+
+
+MeasurementPoint = tuple[pydantic.BaseModel, dict[str, float]]  # (static params, inputs)
+
+
+def measurement_points(plan: Plan) -> list[MeasurementPoint]:
+    """Every distinct (params, inputs) the claim and its variants measure, in first-use
+    order: what a cluster splits a large sweep into."""
+    found: dict[tuple, MeasurementPoint] = {}
+    for check in (plan.check, *plan.variants):
+        for point in _points(plan.measurement, check):
+            found.setdefault(_key(point), point)
+    return list(found.values())
+
+
+def _points(m: Measurement, check: Check) -> list[MeasurementPoint]:
+    return [(check.params_at(m, point), check.inputs_at(m, point)) for point in check.sweep]
+
+
+def _key(point: MeasurementPoint) -> tuple:
+    params, inputs = point
+    return (params, tuple(sorted(inputs.items())))
 
 
 @functools.cache

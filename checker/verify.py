@@ -118,10 +118,12 @@ def run_plans(
     timeout: float | None = None,
     plugin_folder: Path | None = None,
     scheduler: str | None = None,
+    shard_points: int | None = None,
 ) -> list[ClaimResult]:
     """Run every plan; one claim's failure never stops the others; unchanged ones come cached.
 
-    With a Dask `scheduler` address, claims run on that cluster (`checker.cluster`);
+    With a Dask `scheduler` address, claims run on that cluster (`checker.cluster`),
+    a claim measuring more than `shard_points` points as shards of that many;
     with `workers` > 1 or a `timeout`, in spawned worker processes
     (`checker.workers`); otherwise here, one after another.
     """
@@ -151,9 +153,11 @@ def run_plans(
     if cache and (workers > 1 or scheduler):
         pending = _longest_first(pending, cache.expected_seconds(pending))
     if pending and scheduler:
-        from checker.cluster import run_on_dask
+        from checker.cluster import SHARD_POINTS, run_on_dask
 
-        run_on_dask(pending, seed, scheduler, plugin_folder or Path.cwd(), on_start, finished)
+        folder = plugin_folder or Path.cwd()
+        shard = shard_points or SHARD_POINTS
+        run_on_dask(pending, seed, scheduler, folder, on_start, finished, shard)
     elif pending and (workers > 1 or timeout):
         pool = WorkerPool(workers, plugin_folder or Path.cwd(), timeout)
         pool.run(pending, seed, on_start, finished)

@@ -28,7 +28,7 @@ from checker.cache import result_from_dict, result_to_dict
 from checker.plan import Plan
 from checker.run import ClaimResult
 
-__all__ = ["SINGLE_THREADED", "WorkerPool", "pin_threads", "run_claim_file"]
+__all__ = ["SINGLE_THREADED", "WorkerPool", "measure_claim_file", "pin_threads", "run_claim_file"]
 
 # Set in every worker before JAX loads: one BLAS thread each (unpinned BLAS made
 # one eigvalsh vary 60x). XLA:CPU in jax 0.10 ignores its flags here and sizes its
@@ -244,12 +244,42 @@ def run_claim_file(
     Shared by the worker processes and the Dask executor: plans hold compiled
     callables that do not travel between processes, claim files do.
     """
-    from checker.plan import plan_claim
     from checker.run import run_plan
+
+    plan = _replanned(path, claim_id, display, profile)
+    if isinstance(plan, str):
+        return ("failed", plan)
+    return ("done", result_to_dict(run_plan(plan, seed)))
+
+
+def measure_claim_file(
+    path: Path,
+    claim_id: str,
+    seed: int,
+    indices: Sequence[int],
+    display: str | None = None,
+    profile: str | None = None,
+) -> tuple:
+    """Re-plan one claim and measure only its `measurement_points` at `indices`:
+    ("done", [outputs per index]) or ("failed", reason). One shard of a large sweep."""
+    from checker.run import ClaimRunner, _reason, measurement_points
+
+    plan = _replanned(path, claim_id, display, profile)
+    if isinstance(plan, str):
+        return ("failed", plan)
+    points = measurement_points(plan)
+    try:
+        return ("done", ClaimRunner(plan, seed).measure_points([points[i] for i in indices]))
+    except Exception as exc:  # reported as the claim's error, as a local run reports it
+        return ("failed", _reason(exc))
+
+
+def _replanned(path: Path, claim_id: str, display: str | None, profile: str | None) -> Plan | str:
+    from checker.plan import plan_claim
     from checker.spec import validate_file
 
     loaded = validate_file(path, display, profile)
     plan = None if isinstance(loaded, list) else plan_claim(loaded)
     if plan is None or isinstance(plan, list) or plan.claim.id != claim_id:
-        return ("failed", f"{display or path} changed while running; it no longer plans")
-    return ("done", result_to_dict(run_plan(plan, seed)))
+        return f"{display or path} changed while running; it no longer plans"
+    return plan

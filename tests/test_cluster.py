@@ -48,3 +48,45 @@ def test_dask_needs_a_scheduler(project: Path, capsys) -> None:
     write_claim(project / "claims", "a.yaml", TOY_CLAIM)
     assert main(["verify", "claims", "--executor", "dask"]) == 2
     assert "--scheduler ADDRESS" in capsys.readouterr().err
+
+
+WIDE_SWEEP = (
+    TOY_CLAIM.replace("toy/gaussian-mean", "toy/wide")
+    .replace("  mu: [-1.0, 0.5, 2.0]", "  mu: [-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0]")
+    .replace(
+        "    prediction: {expr: mu + 0.2}\n",
+        "    prediction: {expr: mu + 0.2}\n"
+        "  - name: biased-elsewhere\n"
+        "    prediction: {expr: mu + 0.2}\n"
+        "    sweep: {mu: [3.0, 4.0]}\n",
+    )
+)
+
+
+def test_a_large_sweep_split_into_shards_gives_the_local_figures(project: Path) -> None:
+    """9 points (7 of the claim, 2 of a variant's own sweep) in shards of 2: 5 tasks, and
+    the claim decided here from their arrays, bit for bit as a local run decides it."""
+    write_claim(project / "claims", "wide.yaml", WIDE_SWEEP)
+    failing = WIDE_SWEEP.replace("toy/wide", "toy/failing").replace(
+        "params: {samples: 4096, sigma: 1.0}", "params: {samples: 4096, sigma: 1.0, fail: nan}"
+    )
+    write_claim(project / "claims", "failing.yaml", failing)
+    assert main(["verify", "claims", "--report-dir", "out", "--no-cache"]) == 1
+    local = _report()
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:  # fmt: skip
+        code = main(["verify", "claims", "--report-dir", "out", "--no-cache", "--executor",
+                     "dask", "--scheduler", cluster.scheduler_address, "--shard-points", "2"])  # fmt: skip
+    assert code == 1
+    remote = _report()
+    assert remote["toy/wide"]["verdict"] == "verified"
+    assert remote["toy/wide"]["agreement"] == local["toy/wide"]["agreement"]
+    assert remote["toy/wide"]["must_fail"] == local["toy/wide"]["must_fail"]
+    assert remote["toy/failing"]["verdict"] == "error"
+    assert "non-finite 'mean'" in remote["toy/failing"]["reason"]
+
+
+def test_shard_points_needs_the_dask_executor(project: Path, capsys) -> None:
+    write_claim(project / "claims", "a.yaml", TOY_CLAIM)
+    assert main(["verify", "claims", "--shard-points", "4"]) == 2
+    assert "--executor dask" in capsys.readouterr().err
