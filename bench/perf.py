@@ -15,6 +15,9 @@ Sections (pick with --only a,b,...):
      contraction (the reference), same width and inputs, against the closed form
   g  a `fit` rule solved in closed form (prediction affine in its constants)
      vs Levenberg-Marquardt, on the same measured points
+  h  a large sweep on a Dask cluster (a LocalCluster of --workers one-thread
+     workers, started afresh per run): the claim sent whole vs split into
+     shards of one point (--shard-points 1); needs checker[dask]
 
 Usage, from the repository root:  python bench/perf.py [--only a,c] [claims/]
 """
@@ -41,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("claims", nargs="?", type=Path, default=ROOT / "claims")
-    parser.add_argument("--only", default="a,b,c,d,e,f,g")
+    parser.add_argument("--only", default="a,b,c,d,e,f,g,h")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     if not any(args.claims.rglob("*.yaml")):
@@ -51,7 +54,8 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} cores, {sys.platform}, Python {sys.version.split()[0]}")
     _compile_bytecode()
     sections = {"a": caches, "b": vmap_vs_loop, "c": prediction_speed, "d": lint_and_list,
-                "e": workers, "f": empirical_ntk, "g": closed_form_fit}  # fmt: skip
+                "e": workers, "f": empirical_ntk, "g": closed_form_fit,
+                "h": dask_shards}  # fmt: skip
     for name in args.only.split(","):
         print(f"\n== {name}: {sections[name].__doc__.strip().splitlines()[0]}")
         sections[name](args)
@@ -420,6 +424,31 @@ def closed_form_fit(args: argparse.Namespace) -> None:
           f"{seconds['least squares'] * 1e3:.2f} ms per rule evaluation: "
           f"{seconds['least squares'] / seconds['closed form']:.1f}x; constants {closed} vs "
           f"{lm} (relative gap {gap:.1e})")  # fmt: skip
+
+
+def dask_shards(args: argparse.Namespace, claim: str = "arora2019") -> None:
+    """A large sweep on a Dask LocalCluster: the claim sent whole vs in shards of one point."""
+    try:
+        import distributed
+    except ImportError:
+        print("skipped: install checker[dask]")
+        return
+    figures, seconds = {}, {}
+    for how, extra in (("whole", ()), ("shards of one point", ("--shard-points", "1"))):
+        with (
+            distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1,
+                                     processes=True, dashboard_address=None) as cluster,
+            tempfile.TemporaryDirectory() as folder,
+        ):  # fmt: skip
+            cache = Path(folder)
+            seconds[how] = _verify(args.claims / claim, cache, "--no-cache", "--executor", "dask",
+                                   "--scheduler", cluster.scheduler_address, *extra)  # fmt: skip
+            report = json.loads((cache / "reports" / "report.json").read_text())
+            figures[how] = [c["agreement"]["figure"] for c in report["claims"]]
+    whole, sharded = seconds.values()
+    print(f"{claim} on {args.workers} Dask workers: whole {whole:.1f} s, shards of one point "
+          f"{sharded:.1f} s: {whole / sharded:.2f}x; same figures: "
+          f"{figures['whole'] == figures['shards of one point']}")  # fmt: skip
 
 
 def _wall(function: Callable[[], object]) -> float:
