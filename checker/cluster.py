@@ -113,7 +113,12 @@ def _collect(future: Any, claim: _Claim, shard: int | None, seed: int) -> ClaimR
     if claim.failure:
         seconds = time.perf_counter() - claim.started
         return ClaimResult(plan.claim.id, path, "error", None, (), seconds, claim.failure, seed)
-    measured = [outputs for i in sorted(claim.shards) for outputs in claim.shards[i]]
+    arrived = [point for i in sorted(claim.shards) for point in claim.shards[i]]
+    expected = [(params.model_dump(), inputs) for params, inputs in measurement_points(plan)]
+    if [(params, inputs) for params, inputs, _ in arrived] != expected:
+        reason = f"{path} changed while running: its shards measured other points"
+        return ClaimResult(plan.claim.id, path, "error", None, (), 0.0, reason, seed)
+    measured = [outputs for _, _, outputs in arrived]
     return run_plan(plan, seed, measured=measured, started=claim.started)
 
 

@@ -260,18 +260,24 @@ def measure_claim_file(
     display: str | None = None,
     profile: str | None = None,
 ) -> tuple:
-    """Re-plan one claim and measure only its `measurement_points` at `indices`:
-    ("done", [outputs per index]) or ("failed", reason). One shard of a large sweep."""
+    """Re-plan one claim and measure only its `measurement_points` at `indices`: ("done",
+    [(params, inputs, outputs) per index]) or ("failed", reason). One shard of a large
+    sweep; the points travel back with their arrays, so the caller can tell that this
+    plan is its own."""
     from checker.run import ClaimRunner, _reason, measurement_points
 
     plan = _replanned(path, claim_id, display, profile)
     if isinstance(plan, str):
         return ("failed", plan)
     points = measurement_points(plan)
+    if max(indices, default=-1) >= len(points):
+        return ("failed", f"{display or path} changed while running: fewer sweep points")
+    shard = [points[i] for i in indices]
     try:
-        return ("done", ClaimRunner(plan, seed).measure_points([points[i] for i in indices]))
+        measured = ClaimRunner(plan, seed).measure_points(shard)
     except Exception as exc:  # reported as the claim's error, as a local run reports it
         return ("failed", _reason(exc))
+    return ("done", [(p.model_dump(), i, o) for (p, i), o in zip(shard, measured, strict=True)])
 
 
 def _replanned(path: Path, claim_id: str, display: str | None, profile: str | None) -> Plan | str:

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from checker.cli import main
@@ -103,3 +104,30 @@ def test_ctrl_c_writes_a_partial_report_marked_incomplete(project: Path, to_grou
     assert report["summary"]["incomplete"] is True and report["summary"]["ok"] is False
     assert [c["id"] for c in report["claims"]] == ["toy/a"]
     assert "partial report" in err
+
+
+def test_a_shard_measures_its_points_and_says_which(project: Path) -> None:
+    """What a cluster task returns for one shard of a sweep: the points with their arrays,
+    equal to the same points measured in one local batch; an index past the claim's
+    points (the file changed) fails instead of measuring something else."""
+    from checker.measure import load_plugins
+    from checker.plan import plan_claim
+    from checker.run import ClaimRunner, measurement_points
+    from checker.spec import validate_file
+    from checker.workers import measure_claim_file
+
+    path = write_claim(project / "claims", "a.yaml", _toy("a"))
+    load_plugins(project)
+    plan = plan_claim(validate_file(path))
+    points = measurement_points(plan)
+    assert len(points) == 3  # the claim's three values of mu; the variant shares them
+    kind, shard = measure_claim_file(path, "toy/a", 0, [1, 2])
+    assert kind == "done"
+    local = ClaimRunner(plan, 0).measure_points(points)
+    for (params, inputs, outputs), (want_params, want_inputs), want in zip(
+        shard, points[1:], local[1:], strict=True
+    ):
+        assert (params, inputs) == (want_params.model_dump(), want_inputs)
+        assert all(np.array_equal(outputs[k], want[k]) for k in want)
+    kind, reason = measure_claim_file(path, "toy/a", 0, [3])
+    assert kind == "failed" and "changed while running" in reason
