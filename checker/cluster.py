@@ -40,7 +40,7 @@ class _Claim:
     tasks: int
     started: float
     finished: int = 0
-    shards: dict[int, list[dict[str, Any]]] = dataclasses.field(default_factory=dict)
+    shards: dict[int, list[tuple[dict, dict, dict]]] = dataclasses.field(default_factory=dict)
     failure: str = ""
 
 
@@ -110,14 +110,13 @@ def _collect(future: Any, claim: _Claim, shard: int | None, seed: int) -> ClaimR
     claim.finished += 1
     if claim.finished < claim.tasks:
         return None
+    arrived = [point for i in sorted(claim.shards) for point in claim.shards[i]]
+    expected = [(params.model_dump(), inputs) for params, inputs in measurement_points(plan)]
+    if not claim.failure and [(params, inputs) for params, inputs, _ in arrived] != expected:
+        claim.failure = f"{path} changed while running: its shards measured other points"
     if claim.failure:
         seconds = time.perf_counter() - claim.started
         return ClaimResult(plan.claim.id, path, "error", None, (), seconds, claim.failure, seed)
-    arrived = [point for i in sorted(claim.shards) for point in claim.shards[i]]
-    expected = [(params.model_dump(), inputs) for params, inputs in measurement_points(plan)]
-    if [(params, inputs) for params, inputs, _ in arrived] != expected:
-        reason = f"{path} changed while running: its shards measured other points"
-        return ClaimResult(plan.claim.id, path, "error", None, (), 0.0, reason, seed)
     measured = [outputs for _, _, outputs in arrived]
     return run_plan(plan, seed, measured=measured, started=claim.started)
 
