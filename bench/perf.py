@@ -15,6 +15,9 @@ Sections (pick with --only a,b,...):
      contraction (the reference), same width and inputs, against the closed form
   g  a `fit` rule solved in closed form (prediction affine in its constants)
      vs Levenberg-Marquardt, on the same measured points
+  i  a batch too large for memory (arora2019's measurement): one vmapped call
+     vs the runner's slices, each in a fresh process (wall, system time, peak
+     memory)
   h  a large sweep on a Dask cluster (a LocalCluster of --workers one-thread
      workers, started afresh per run): the claim sent whole vs split into
      shards of one point (--shard-points 1); needs checker[dask]
@@ -44,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("claims", nargs="?", type=Path, default=ROOT / "claims")
-    parser.add_argument("--only", default="a,b,c,d,e,f,g,h")
+    parser.add_argument("--only", default="a,b,c,d,e,f,g,h,i")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     if not any(args.claims.rglob("*.yaml")):
@@ -55,7 +58,7 @@ def main() -> int:
     _compile_bytecode()
     sections = {"a": caches, "b": vmap_vs_loop, "c": prediction_speed, "d": lint_and_list,
                 "e": workers, "f": empirical_ntk, "g": closed_form_fit,
-                "h": dask_shards}  # fmt: skip
+                "h": dask_shards, "i": sliced_batch}  # fmt: skip
     for name in args.only.split(","):
         print(f"\n== {name}: {sections[name].__doc__.strip().splitlines()[0]}")
         sections[name](args)
@@ -449,6 +452,40 @@ def dask_shards(args: argparse.Namespace, claim: str = "arora2019") -> None:
     print(f"{claim} on {args.workers} Dask workers: whole {whole:.1f} s, shards of one point "
           f"{sharded:.1f} s: {whole / sharded:.2f}x; same figures: "
           f"{figures['whole'] == figures['shards of one point']}")  # fmt: skip
+
+
+_MEASURE_ONCE = """
+import resource, sys, time
+from pathlib import Path
+import checker.run as run
+from checker.plan import plan_claim
+from checker.spec import validate_file
+if sys.argv[2] == "whole":
+    run._SLICE_BYTES = {"cpu": 1 << 62}
+plan = plan_claim(validate_file(Path(sys.argv[1])))
+runner = run.ClaimRunner(plan, 0)
+started, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
+runner.measure(plan.check)
+after = resource.getrusage(resource.RUSAGE_SELF)
+print(time.perf_counter() - started, after.ru_stime - before.ru_stime, after.ru_maxrss)
+"""
+
+
+def sliced_batch(args: argparse.Namespace) -> None:
+    """A batch too large for memory: one vmapped call vs the runner's slices (arora2019)."""
+    claim = next((args.claims / "arora2019").glob("*.yaml"))
+    figures = {}
+    for how in ("whole", "sliced"):
+        with tempfile.TemporaryDirectory() as folder:  # no compilation cached
+            done = subprocess.run(
+                [sys.executable, "-c", _MEASURE_ONCE, str(claim), how], capture_output=True,
+                text=True, env={**os.environ, "CHECKER_CACHE_DIR": folder},
+            )  # fmt: skip
+        wall, system, peak = (float(x) for x in done.stdout.split()[-3:])
+        figures[how] = wall
+        print(f"{how:6s}: {wall:5.1f} s ({system:4.1f} s of it in the kernel), peak "
+              f"{peak / 2**20:4.2f} GB")  # fmt: skip
+    print(f"one call / slices: {figures['whole'] / figures['sliced']:.2f}x")
 
 
 def _wall(function: Callable[[], object]) -> float:
