@@ -15,12 +15,12 @@ Sections (pick with --only a,b,...):
      contraction (the reference), same width and inputs, against the closed form
   g  a `fit` rule solved in closed form (prediction affine in its constants)
      vs Levenberg-Marquardt, on the same measured points
-  i  a batch too large for memory (arora2019's measurement): one vmapped call
-     vs the runner's slices, each in a fresh process (wall, system time, peak
-     memory)
   h  a large sweep on a Dask cluster (a LocalCluster of --workers one-thread
      workers, started afresh per run): the claim sent whole vs split into
      shards of one point (--shard-points 1); needs checker[dask]
+  i  a batch too large for memory (arora2019's measurement): one vmapped call
+     vs the runner's slices, each in a fresh process (wall, system time, peak
+     memory)
 
 Usage, from the repository root:  python bench/perf.py [--only a,c] [claims/]
 """
