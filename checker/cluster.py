@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import tempfile
-import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,8 +37,8 @@ class _Claim:
 
     plan: Plan
     tasks: int
-    started: float
     finished: int = 0
+    seconds: float = 0.0  # the shards' own time, summed: what the claim cost, not its wait
     shards: dict[int, list[tuple[dict, dict, dict]]] = dataclasses.field(default_factory=dict)
     failure: str = ""
 
@@ -81,10 +80,10 @@ def _submit(
               plan.claim_file.profile)  # fmt: skip
     points = len(measurement_points(plan))
     if points <= shard_points:
-        claim = _Claim(plan, 1, time.perf_counter())
+        claim = _Claim(plan, 1)
         return {client.submit(_run_remote, *common, pure=False): (claim, None)}
     shards = [list(range(i, min(i + shard_points, points))) for i in range(0, points, shard_points)]
-    claim = _Claim(plan, len(shards), time.perf_counter())
+    claim = _Claim(plan, len(shards))
     return {
         client.submit(_measure_remote, *common, indices, pure=False): (claim, i)
         for i, indices in enumerate(shards)
@@ -96,13 +95,14 @@ def _collect(future: Any, claim: _Claim, shard: int | None, seed: int) -> ClaimR
     plan = claim.plan
     path = str(plan.claim_file.path)
     try:
-        kind, payload = future.result()
+        kind, payload, *seconds = future.result()
     except Exception as exc:
-        kind, payload = "failed", f"the Dask task failed: {type(exc).__name__}: {exc}"
+        kind, payload, seconds = "failed", f"the Dask task failed: {type(exc).__name__}: {exc}", []
     if shard is None:
         if kind != "done":
             return ClaimResult(plan.claim.id, path, "error", None, (), 0.0, payload, seed)
         return dataclasses.replace(result_from_dict(payload), path=path)
+    claim.seconds += sum(seconds)
     if kind == "done":
         claim.shards[shard] = payload
     else:
@@ -115,10 +115,11 @@ def _collect(future: Any, claim: _Claim, shard: int | None, seed: int) -> ClaimR
     if not claim.failure and [(params, inputs) for params, inputs, _ in arrived] != expected:
         claim.failure = f"{path} changed while running: its shards measured other points"
     if claim.failure:
-        seconds = time.perf_counter() - claim.started
-        return ClaimResult(plan.claim.id, path, "error", None, (), seconds, claim.failure, seed)
+        return ClaimResult(
+            plan.claim.id, path, "error", None, (), claim.seconds, claim.failure, seed
+        )
     measured = [outputs for _, _, outputs in arrived]
-    return run_plan(plan, seed, measured=measured, started=claim.started)
+    return run_plan(plan, seed, measured=measured, measured_seconds=claim.seconds)
 
 
 def _run_remote(

@@ -90,14 +90,15 @@ def run_plan(
     plan: Plan,
     seed: int = 0,
     measured: Sequence[dict[str, np.ndarray]] | None = None,
-    started: float | None = None,
+    measured_seconds: float = 0.0,
 ) -> ClaimResult:
     """Run one claim and its must-fail variants; never raises for a faulty measurement.
 
     `measured`, when given, holds the outputs at every one of `measurement_points(plan)`,
-    measured elsewhere (a cluster's shards of a large sweep): nothing is measured here.
+    measured elsewhere (a cluster's shards of a large sweep) in `measured_seconds`, which
+    count towards the claim's time: nothing is measured here.
     """
-    started = time.perf_counter() if started is None else started
+    started = time.perf_counter() - measured_seconds
     runner = ClaimRunner(plan, seed)
     if measured is not None:
         runner.measured.update(zip(map(_key, measurement_points(plan)), measured, strict=True))

@@ -261,11 +261,12 @@ def measure_claim_file(
     profile: str | None = None,
 ) -> tuple:
     """Re-plan one claim and measure only its `measurement_points` at `indices`: ("done",
-    [(params, inputs, outputs) per index]) or ("failed", reason). One shard of a large
-    sweep; the points travel back with their arrays, so the caller can tell that this
-    plan is its own."""
+    [(params, inputs, outputs) per index], seconds) or ("failed", reason). One shard of a
+    large sweep; the points travel back with their arrays, so the caller can tell that
+    this plan is its own."""
     from checker.run import ClaimRunner, _reason, measurement_points
 
+    started = time.perf_counter()
     plan = _replanned(path, claim_id, display, profile)
     if isinstance(plan, str):
         return ("failed", plan)
@@ -277,7 +278,8 @@ def measure_claim_file(
         measured = ClaimRunner(plan, seed).measure_points(shard)
     except Exception as exc:  # reported as the claim's error, as a local run reports it
         return ("failed", _reason(exc))
-    return ("done", [(p.model_dump(), i, o) for (p, i), o in zip(shard, measured, strict=True)])
+    arrays = [(p.model_dump(), i, o) for (p, i), o in zip(shard, measured, strict=True)]
+    return ("done", arrays, time.perf_counter() - started)
 
 
 def _replanned(path: Path, claim_id: str, display: str | None, profile: str | None) -> Plan | str:
