@@ -108,13 +108,20 @@ def _collect(future: Any, claim: _Claim, shard: int | None, seed: int) -> ClaimR
     else:
         claim.failure = claim.failure or payload
     claim.finished += 1
-    if claim.finished < claim.tasks:
-        return None
+    return _decided(claim, seed) if claim.finished == claim.tasks else None
+
+
+def _decided(claim: _Claim, seed: int) -> ClaimResult:
+    """A sharded claim decided here from every shard's arrays, or its first failure."""
+    plan = claim.plan
     arrived = [point for i in sorted(claim.shards) for point in claim.shards[i]]
     expected = [(params.model_dump(), inputs) for params, inputs in measurement_points(plan)]
     if not claim.failure and [(params, inputs) for params, inputs, _ in arrived] != expected:
-        claim.failure = f"{path} changed while running: its shards measured other points"
+        claim.failure = (
+            f"{plan.claim_file.path} changed while running: its shards measured other points"
+        )
     if claim.failure:
+        path = str(plan.claim_file.path)
         return ClaimResult(
             plan.claim.id, path, "error", None, (), claim.seconds, claim.failure, seed
         )
