@@ -57,7 +57,7 @@ def test_loop_batching_gives_the_same_pairs_as_vmap() -> None:
 def test_a_batch_over_the_scratch_budget_runs_in_equal_slices_with_the_same_values(
     monkeypatch,
 ) -> None:
-    """7 pairs whose temporaries are ~3x the budget: 3 slices of 3 (the last padded)."""
+    """7 pairs whose temporaries are 3x the budget: equal slices of 2-3 (the last padded)."""
     m = Measurement("test.statistic", _statistic, _Params, ("t",), ("r",), "")
     params = _Params(n=4096)
     keys = jax.random.split(jax.random.PRNGKey(2), 7)
