@@ -89,7 +89,7 @@ def _ensemble_errors(preds: Any, y_test: Any, params: RandomFeatureParams) -> tu
     "ensembles.random_feature_mse",
     params=RandomFeatureParams,
     outputs=["M", "err", "variance_share", "err_limit"],
-    batching="loop",  # a loop of single-seed calls is 1.4-1.5x faster here (bench/perf.py b)
+    batching="loop",  # a loop of single-seed calls is 1.3-1.5x faster here (bench/perf.py b)
 )
 def random_feature_mse(
     key: Any,

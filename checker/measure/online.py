@@ -130,7 +130,7 @@ def _adaptive_step(diameter: float, radius: float) -> Any:
     "online.optimistic_omd_adaptive",
     params=AdaptiveRegretParams,
     outputs=["regret", "V"],
-    batching="loop",  # a loop of single-seed calls is 2x faster here (bench/perf.py b)
+    batching="loop",  # a loop of single-seed calls is 1.5-2x faster here (bench/perf.py b)
 )
 def optimistic_omd_adaptive(
     key: Any, params: AdaptiveRegretParams, *, T: Any, sigma: Any = 1.0

@@ -58,7 +58,7 @@ class BatchHessianParams(_Params):
     "rmt.spiked_batch_hessian",
     params=BatchHessianParams,
     outputs=["lam_max", "lam_min"],
-    batching="loop",  # a loop of single-seed calls is 1.2-1.4x faster here (bench/perf.py b)
+    batching="loop",  # within 20 % of vmap either way (bench/perf.py b), and equal end to end
 )
 def spiked_batch_hessian(
     key: Any, params: BatchHessianParams, *, batch: Any, ell: Any

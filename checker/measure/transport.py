@@ -80,7 +80,7 @@ def _scaled_rotation(dim: int, scale: Any, theta: Any) -> Any:
     "transport.monge_gap_linear",
     params=MongeGapParams,
     outputs=["gap", "displacement", "ot_cost", "marginal_error"],
-    batching="loop",  # a loop of single-seed calls is 1.3x faster here (bench/perf.py b)
+    batching="loop",  # uscidda2023 end to end: 7.1-7.7 s cold as a loop, 8.6-9.3 s vmapped
 )
 def monge_gap_linear(
     key: Any, params: MongeGapParams, *, scale: Any, theta: Any, epsilon: Any
