@@ -27,7 +27,7 @@ from checker.spec import load_claims as load_claims
 __version__ = "0.1.0"
 
 _LAZY = {
-    "ClaimResult": "checker.run",
+    "ClaimResult": "checker.results",
     "InvalidClaims": "checker.verify",
     "lint": "checker.verify",
     "verify": "checker.verify",

@@ -19,6 +19,7 @@ import numpy as np
 
 from checker import spec
 from checker.derived import Derived, derived, group_key, with_derived
+from checker.results import Verdict
 
 __all__ = [
     "FALSE_FAILURE",
@@ -70,22 +71,6 @@ class Point:
     def tolerance(self, name: str) -> np.ndarray:
         value = self.tolerances.get(name, np.zeros(()))
         return np.broadcast_to(np.asarray(value, float), self.measured.shape[1:])
-
-
-@dataclasses.dataclass(frozen=True)
-class Verdict:
-    """The outcome of one rule: `figure relation limit` holds or not."""
-
-    rule: str
-    holds: bool
-    figure: float
-    limit: float
-    label: str
-    relation: str = "<="
-    details: dict[str, Any] = dataclasses.field(default_factory=dict)
-
-    def describe(self) -> str:
-        return f"{self.label} {_fmt(self.figure)} {self.relation} {_fmt(self.limit)}"
 
 
 def decide(agreement: Any, points: Sequence[Point], fit: Sequence[str] = ()) -> Verdict:
@@ -357,7 +342,3 @@ def _groups(points: list[Point], variable: str) -> dict[tuple, list[Point]]:
 
 def _at(point: Point | None) -> dict[str, float]:
     return dict(point.values) if point is not None else {}
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.3g}" if math.isfinite(value) else str(value)

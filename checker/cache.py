@@ -19,19 +19,32 @@ import json
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from checker.agree import Verdict
 from checker.jsonio import atomic_write, plain
-from checker.plan import Plan
-from checker.run import ClaimResult, VariantResult
+from checker.results import ClaimResult, VariantResult, Verdict
+
+if TYPE_CHECKING:
+    from checker.plan import Plan
+    from checker.view import ClaimView
+
+    Claimed: TypeAlias = Plan | ClaimView  # a claim file and its measurement
 
 __all__ = ["ResultCache", "result_from_dict", "result_to_dict"]
 
 _FORMAT = 1
 _TIMINGS = "timings/last-run.json"  # beside the entries, not among them
 _LIBRARIES = ("jax", "jaxlib", "numpy", "scipy", "sympy", "pydantic", "optax")
-_CORE = ("agree.py", "compile.py", "expr.py", "plan.py", "run.py", "spec.py", "yamlio.py")
+_CORE = (
+    "agree.py",
+    "compile.py",
+    "expr.py",
+    "plan.py",
+    "results.py",
+    "run.py",
+    "spec.py",
+    "yamlio.py",
+)
 
 
 class ResultCache:
@@ -44,7 +57,7 @@ class ResultCache:
         self.folder = folder
         self.read = read
 
-    def key(self, plan: Plan, seed: int) -> str:
+    def key(self, plan: Claimed, seed: int) -> str:
         digest = hashlib.sha256()
         for part in (
             f"format {_FORMAT} seed {seed} profile {plan.claim_file.profile}",
@@ -55,7 +68,7 @@ class ResultCache:
             digest.update(part.encode() + b"\0")
         return digest.hexdigest()
 
-    def get(self, plan: Plan, seed: int) -> ClaimResult | None:
+    def get(self, plan: Claimed, seed: int) -> ClaimResult | None:
         if not self.read:
             return None
         key = self.key(plan, seed)
@@ -70,7 +83,7 @@ class ResultCache:
             return None
         return dataclasses.replace(result, path=str(plan.claim_file.path), cached=True)
 
-    def expected_seconds(self, plans: Sequence[Plan]) -> dict[str, float]:
+    def expected_seconds(self, plans: Sequence[Claimed]) -> dict[str, float]:
         """How long each claim took when it last ran here, whatever has changed since.
 
         A hint for scheduling only (longest first keeps workers busy to the
@@ -103,7 +116,7 @@ class ResultCache:
         except OSError:
             pass
 
-    def put(self, plan: Plan, seed: int, result: ClaimResult) -> None:
+    def put(self, plan: Claimed, seed: int, result: ClaimResult) -> None:
         """Keep a result; errors are not kept (a timeout or a crash may not recur)."""
         if result.verdict == "error":
             return
@@ -153,7 +166,7 @@ def _verdict(data: dict[str, Any] | None) -> Verdict | None:
     )
 
 
-def _measurement_source(plan: Plan) -> str:
+def _measurement_source(plan: Claimed) -> str:
     """The file that defines the measurement, and the shared pieces in its folder."""
     module = inspect.getmodule(plan.measurement.fn)
     files = [Path(inspect.getsourcefile(plan.measurement.fn) or "")]

@@ -413,15 +413,74 @@ def _schema(args: argparse.Namespace, console: Console, errors: Console) -> int:
 
 def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
     from checker.cache import ResultCache
-    from checker.changes import ChangeError, changed_files, touched_by
     from checker.paths import default_cache_dir
-    from checker.report import (
-        github_annotations,
-        print_problems,
-        print_results,
-        report_dict,
-        write_reports,
+    from checker.report import github_annotations, print_results, report_dict, write_reports
+
+    if args.executor == "dask" and (not args.scheduler or args.timeout):
+        errors.print("[bold red]error[/] --executor dask needs --scheduler ADDRESS "
+                     "(and takes no --timeout: the cluster's own limits apply)")  # fmt: skip
+        return EXIT_USAGE
+    if args.shard_points and args.executor != "dask":
+        errors.print("[bold red]error[/] --shard-points splits sweeps over a Dask cluster: "
+                     "add --executor dask --scheduler ADDRESS")  # fmt: skip
+        return EXIT_USAGE
+    if args.cache_dir:  # results, lint, compilations, here and in the workers
+        os.environ["CHECKER_CACHE_DIR"] = str(args.cache_dir)
+    cache = ResultCache(default_cache_dir(), read=not args.no_cache)
+    seeds = _explore_seeds(args.seeds) if args.seeds else [args.seed]
+    started = time.perf_counter()
+    ran = _remembered(args, cache) or _planned_and_run(args, cache, seeds, console, errors)
+    if isinstance(ran, int):
+        return ran
+    results, views, interrupted = ran
+    print_results(results, console)
+    report = report_dict(results, views, seeds[0], time.perf_counter() - started)
+    report["environment"]["profile"] = args.profile
+    if args.seeds:
+        report["environment"]["seeds"] = seeds
+        console.print(f"explored master seeds {', '.join(map(str, seeds))}; each row shows "
+                      "the first seed that did not verify, if any", highlight=False)  # fmt: skip
+    if interrupted:
+        report["summary"].update(incomplete=True, ok=False, not_run=len(views) - len(results))
+    paths = write_reports(results, views, report, args.report_dir)
+    if interrupted:
+        errors.print(f"[yellow]interrupted[/]: {len(results)} of {len(views)} claim(s) finished; "
+                     f"partial report (marked incomplete): {paths['json']}")  # fmt: skip
+        return 130
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for line in github_annotations(results, views):
+            print(line)
+    summary = report["summary"]
+    console.print(
+        f"{summary['verified']}/{summary['total']} verified from {summary['papers']} paper(s) "
+        f"in {summary['seconds']:.1f} s; report: {paths['html']}"
     )
+    return EXIT_OK if summary["ok"] else EXIT_FAILED
+
+
+def _remembered(args: argparse.Namespace, cache: Any) -> tuple[list, dict, bool] | None:
+    """Every selected claim's view and result, kept from an earlier run of the same files and
+    code: the re-run of an unchanged library plans nothing and imports neither SymPy nor JAX.
+    None when anything is missing, and the claims are linted and planned as usual."""
+    from checker.lintcache import remembered_views
+
+    if not cache.read or args.changed_since is not None or args.seeds:
+        return None
+    views = remembered_views(args.paths, args.profile, args.select, cache.folder)
+    results = [cache.get(view, args.seed) for view in views or ()]
+    if not views or any(result is None for result in results):
+        return None
+    return results, {view.claim.id: view for view in views}, False
+
+
+def _planned_and_run(
+    args: argparse.Namespace, cache: Any, seeds: list[int], console: Console, errors: Console
+) -> tuple[list, dict, bool] | int:
+    """Lint and plan the library, run the selected claims; an exit code when nothing can run."""
+    from checker.changes import ChangeError, changed_files, touched_by
+    from checker.latex import claim_view
+    from checker.lintcache import ViewCache, remember_clean
+    from checker.report import print_problems
     from checker.verify import lint, select
     from checker.workers import pin_threads
 
@@ -432,6 +491,7 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
         return EXIT_USAGE
     if _unknown_profile(args.profile, library.plans, errors):
         return EXIT_USAGE
+    remember_clean(library.plans, args.profile, cache.folder)
     plans = select(library.plans, args.select)
     if args.changed_since is not None:
         try:
@@ -445,45 +505,12 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
     if not plans:
         errors.print(f"no claim matches --select {args.select!r}")
         return EXIT_FAILED
-    if args.executor == "dask" and (not args.scheduler or args.timeout):
-        errors.print("[bold red]error[/] --executor dask needs --scheduler ADDRESS "
-                     "(and takes no --timeout: the cluster's own limits apply)")  # fmt: skip
-        return EXIT_USAGE
-    if args.shard_points and args.executor != "dask":
-        errors.print("[bold red]error[/] --shard-points splits sweeps over a Dask cluster: "
-                     "add --executor dask --scheduler ADDRESS")  # fmt: skip
-        return EXIT_USAGE
-    if args.cache_dir:  # results and compilations, here and in the workers
-        os.environ["CHECKER_CACHE_DIR"] = str(args.cache_dir)
-    cache = ResultCache(default_cache_dir(), read=not args.no_cache)
+    views = {plan.claim.id: claim_view(plan) for plan in plans}
+    for view in views.values():
+        ViewCache(cache.folder).put(view, args.profile)
     pin_threads()  # the same float results in-process and in workers
-    seeds = _explore_seeds(args.seeds) if args.seeds else [args.seed]
-    started = time.perf_counter()
     results, interrupted = _run_with_progress(plans, seeds, args, cache, console)
-    print_results(results, console)
-    by_id = {plan.claim.id: plan for plan in plans}
-    report = report_dict(results, by_id, seeds[0], time.perf_counter() - started)
-    report["environment"]["profile"] = args.profile
-    if args.seeds:
-        report["environment"]["seeds"] = seeds
-        console.print(f"explored master seeds {', '.join(map(str, seeds))}; each row shows "
-                      "the first seed that did not verify, if any", highlight=False)  # fmt: skip
-    if interrupted:
-        report["summary"].update(incomplete=True, ok=False, not_run=len(plans) - len(results))
-    paths = write_reports(results, by_id, report, args.report_dir)
-    if interrupted:
-        errors.print(f"[yellow]interrupted[/]: {len(results)} of {len(plans)} claim(s) finished; "
-                     f"partial report (marked incomplete): {paths['json']}")  # fmt: skip
-        return 130
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        for line in github_annotations(results, by_id):
-            print(line)
-    summary = report["summary"]
-    console.print(
-        f"{summary['verified']}/{summary['total']} verified from {summary['papers']} paper(s) "
-        f"in {summary['seconds']:.1f} s; report: {paths['html']}"
-    )
-    return EXIT_OK if summary["ok"] else EXIT_FAILED
+    return results, views, interrupted
 
 
 def _run_with_progress(

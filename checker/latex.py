@@ -22,9 +22,9 @@ unchanged claim is not read or evaluated again.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
+import html
 import json
 import re
 from importlib import metadata
@@ -42,8 +42,9 @@ from checker.latex_reader import LatexMisread, read_latex
 from checker.paths import default_cache_dir
 from checker.plan import Plan, RootOf, Stationary, input_defaults
 from checker.spec import ClaimFileError
+from checker.view import ClaimView, LatexCheck
 
-__all__ = ["LatexCheck", "check_latex", "latex_problems"]
+__all__ = ["LatexCheck", "check_latex", "claim_view", "formula_mathml", "latex_problems"]
 
 _FORMAT = 1
 RTOL = 1e-9
@@ -56,25 +57,6 @@ HINT = (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class LatexCheck:
-    """What comparing the printed formula with expr found (cached as JSON)."""
-
-    outcome: str  # "equal", "not compared", "differs" or "invalid"
-    message: str  # one line, as reports print it
-    parsed: str = ""  # what the LaTeX parsed to, symbols bound
-    mathml: str = ""  # SymPy's presentation MathML of the parse
-    hint: str = ""
-    field: tuple[str | int, ...] = ("latex",)  # where in the file a lint error points
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "field": list(self.field)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LatexCheck:
-        return cls(**{**data, "field": tuple(data["field"])})
-
-
 def latex_problems(plan: Plan) -> list[ClaimFileError]:
     """The lint errors of a claim's `latex:`: a parse that differs, or a bad symbols map."""
     check = check_latex(plan)
@@ -83,6 +65,30 @@ def latex_problems(plan: Plan) -> list[ClaimFileError]:
     field = ".".join(str(p) for p in check.field)
     where = plan.claim_file.where(*check.field)
     return [ClaimFileError(where, f"{field}: {check.message}", check.hint)]
+
+
+def claim_view(plan: Plan) -> ClaimView:
+    """What the reports show of a plan: its formula typeset and its printed form compared."""
+    return ClaimView(plan.claim_file, plan.measurement, formula_mathml(plan), check_latex(plan))
+
+
+def formula_mathml(plan: Plan) -> str:
+    """The prediction as SymPy typesets it: what `expr` really parsed to."""
+    from sympy.printing.mathml import mathml
+
+    check = plan.check
+    body = mathml(check.prediction, printer="presentation")
+    form = plan.claim.prediction.form
+    target = html.escape(plan.claim.prediction.target)
+    if form == "root_of":
+        unknown = html.escape(str(check.implicit.unknown))
+        lead = f"<mi>{target}</mi><mo>=</mo><mtext>root in {unknown} of </mtext>"
+        body = f"{lead}{body}<mo>=</mo><mn>0</mn>"
+    elif form == "stationary":
+        body = f"<mi>{target}</mi><mo>=</mo><mtext>argmin </mtext><mo>&sum;</mo>{body}"
+    else:
+        body = f"<mi>{target}</mi><mo>=</mo>{body}"
+    return f'<math display="block"><mrow>{body}</mrow></math>'
 
 
 def check_latex(plan: Plan, cache_dir: Path | None = None) -> LatexCheck | None:

@@ -6,13 +6,19 @@ whose bytes, profile and everything that judges it are unchanged is not
 planned again. "Everything that judges it" is the source of every checker
 module, of every registered measurement (plugins included) and the versions
 of the libraries that parse and validate. Only clean results are kept: a file
-with problems is linted again, so its messages are always fresh. This module
-imports neither SymPy nor JAX; a fully cached run never loads them.
+with problems is linted again, so its messages are always fresh.
+
+Beside each clean file, `checker verify` keeps what the reports show of it
+(`checker.view.ClaimView`: the formula typeset, the printed LaTeX compared),
+under the same key. When every file is remembered clean and every selected
+claim's view and result are kept, a re-run re-reports without planning. This
+module imports neither SymPy nor JAX; a fully cached run never loads them.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import functools
 import hashlib
 import inspect
@@ -20,12 +26,26 @@ import json
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from checker.jsonio import atomic_write
-from checker.measure.registry import registered_measurements
-from checker.spec import MAX_CLAIM_FILES, ClaimFileError, claim_files
+from checker.measure.registry import get_measurement, registered_measurements
+from checker.spec import MAX_CLAIM_FILES, ClaimFileError, claim_files, validate_file
+from checker.view import ClaimView, LatexCheck
 
-__all__ = ["CleanFile", "LintCache", "LintOutcome", "duplicate_ids", "lint_cached"]
+if TYPE_CHECKING:
+    from checker.plan import Plan
+
+__all__ = [
+    "CleanFile",
+    "LintCache",
+    "LintOutcome",
+    "ViewCache",
+    "duplicate_ids",
+    "lint_cached",
+    "remember_clean",
+    "remembered_views",
+]
 
 _LIBRARIES = ("sympy", "pydantic", "pyyaml", "numpy")
 
@@ -48,7 +68,7 @@ class LintCache:
 
     def get(self, path: Path, profile: str | None) -> CleanFile | None:
         try:
-            entry = json.loads((self.folder / self._key(path, profile)).read_text("utf-8"))
+            entry = json.loads((self.folder / _file_key(path, profile)).read_text("utf-8"))
             return CleanFile(path, str(entry["id"]), int(entry["id_line"]), entry["profile"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
@@ -58,15 +78,93 @@ class LintCache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             atomic_write(
-                self.folder / self._key(clean.path, requested), json.dumps(entry), durable=False
+                self.folder / _file_key(clean.path, requested), json.dumps(entry), durable=False
             )
         except OSError:
             pass  # a read-only cache folder costs speed, not correctness
 
-    def _key(self, path: Path, profile: str | None) -> str:
-        digest = hashlib.sha256(f"profile {profile}\0{_judges()}\0".encode())
-        digest.update(path.read_bytes())
-        return digest.hexdigest()
+
+class ViewCache:
+    """What the reports show of each clean file, under the key of its lint entry.
+
+    The claim itself is validated again on the way out (cheap, and it gives the
+    file's line numbers); only what planning derives, the MathML, is kept.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder / "views"
+
+    def get(self, path: Path, profile: str | None) -> ClaimView | None:
+        try:
+            entry = json.loads((self.folder / _file_key(path, profile)).read_text("utf-8"))
+            formula, latex = str(entry["formula"]), entry["latex"]
+            latex = None if latex is None else LatexCheck.from_dict(latex)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        claim_file = validate_file(path, profile=profile)
+        if isinstance(claim_file, list):
+            return None  # changed since it was keyed: plan it, and say what is wrong
+        measurement = get_measurement(claim_file.claim.measurement.name)
+        if measurement is None:
+            return None
+        return ClaimView(claim_file, measurement, formula, latex)
+
+    def put(self, view: ClaimView, requested: str | None) -> None:
+        latex = None if view.latex is None else view.latex.to_dict()
+        entry = {"formula": view.formula, "latex": latex}
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            key = _file_key(view.claim_file.path, requested)
+            atomic_write(self.folder / key, json.dumps(entry), durable=False)
+        except OSError:
+            pass
+
+
+def remembered_views(
+    paths: Sequence[Path], profile: str | None, pattern: str | None, folder: Path
+) -> list[ClaimView] | None:
+    """The claims `checker verify` selects, as reports show them, without planning any.
+
+    None unless every file under `paths` is remembered clean (so lint would pass),
+    `profile` is one some claim defines, and every selected claim's view is kept:
+    then the caller lints and plans as usual, and says what is wrong.
+    """
+    if not paths or not all(p.exists() for p in paths):
+        return None
+    files = claim_files(list(paths))
+    if not files or len(files) > MAX_CLAIM_FILES:
+        return None
+    cache = LintCache(folder)
+    clean = [cache.get(path, profile) for path in files]
+    known = [c for c in clean if c is not None]
+    if len(known) < len(clean) or duplicate_ids(known):
+        return None
+    if profile is not None and all(c.profile != profile for c in known):
+        return None
+    chosen = [c for c in known if pattern is None or fnmatch.fnmatchcase(c.id, pattern)]
+    views = [ViewCache(folder).get(c.path, profile) for c in chosen]
+    found = [v for v, c in zip(views, chosen, strict=True) if v is not None and v.claim.id == c.id]
+    return found if chosen and len(found) == len(chosen) else None
+
+
+def remember_clean(plans: Sequence[Plan], profile: str | None, folder: Path) -> None:
+    """Keep every plan's file as linted clean (`checker verify` lints the whole library)."""
+    cache = LintCache(folder)
+    for plan in plans:
+        cache.put(_clean(plan), profile)
+
+
+def _clean(plan: Plan) -> CleanFile:
+    claim_file = plan.claim_file
+    return CleanFile(
+        claim_file.path, plan.claim.id, claim_file.where("id").line, claim_file.profile
+    )
+
+
+def _file_key(path: Path, profile: str | None) -> str:
+    digest = hashlib.sha256(f"profile {profile}\0{_judges()}\0".encode())
+    digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def duplicate_ids(files: Sequence[CleanFile]) -> list[ClaimFileError]:
@@ -140,12 +238,7 @@ def _lint_fresh(paths: Sequence[Path], profile: str | None) -> LintOutcome:
     from checker.verify import lint
 
     library = lint(paths, profile)
-    clean = tuple(
-        CleanFile(
-            p.claim_file.path, p.claim.id, p.claim_file.where("id").line, p.claim_file.profile
-        )
-        for p in library.plans
-    )
+    clean = tuple(_clean(plan) for plan in library.plans)
     return LintOutcome(library.problems, clean, library.files, library.files)
 
 

@@ -57,7 +57,7 @@ class ClaimItem(pytest.Item):
         seed = int(self.config.getoption("checker_seed"))
         result = run_plan(plan, seed)
         if result.verdict != "verified":
-            raise ClaimFailed(failure_text(result, plan))
+            raise ClaimFailed(failure_text(result, plan.claim_file))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, ClaimFailed):

@@ -29,6 +29,7 @@ from checker.compile import compile_expr, jax_backend, numpy_backend
 from checker.measure.registry import Measurement
 from checker.paths import default_cache_dir
 from checker.plan import Check, Plan, RootOf, Stationary
+from checker.results import ClaimResult, Outcome, VariantResult
 
 jax = lazy.load("jax")
 
@@ -44,8 +45,6 @@ __all__ = [
 
 _ROOT_GRID = 4097  # bracket scan; roots closer than (high - low)/4096 may merge
 
-Outcome = Literal["verified", "disagrees", "toothless", "inconclusive", "error"]
-
 
 class MeasurementFailure(Exception):
     """The measurement raised, or produced something unusable (NaN, wrong outputs)."""
@@ -57,33 +56,6 @@ class UndefinedPrediction(Exception):
     Not an error of the checker or the measurement: the claim as stated is
     false there (or its domain is too broad), so the check disagrees.
     """
-
-
-@dataclasses.dataclass(frozen=True)
-class VariantResult:
-    name: str
-    verdict: Literal["disagrees", "agrees", "inconclusive", "error"]
-    agreement: Verdict | None
-    reason: str = ""
-
-
-@dataclasses.dataclass(frozen=True)
-class ClaimResult:
-    id: str
-    path: str
-    verdict: Outcome
-    agreement: Verdict | None
-    must_fail: tuple[VariantResult, ...]
-    seconds: float
-    reason: str = ""
-    seed: int = 0
-    series: tuple[dict[str, Any], ...] = ()
-    cached: bool = False
-
-    @property
-    def rerun(self) -> str:
-        """The command that reproduces this result."""
-        return f"checker verify {self.path} --select '{self.id}' --seed {self.seed}"
 
 
 def run_plan(

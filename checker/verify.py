@@ -18,7 +18,7 @@ from checker.spec import MAX_CLAIM_FILES, ClaimFile, ClaimFileError, claim_files
 
 if TYPE_CHECKING:  # the runner (SciPy, JAX) loads when something runs, not for lint
     from checker.cache import ResultCache
-    from checker.run import ClaimResult
+    from checker.results import ClaimResult
 
 __all__ = [
     "MAX_CLAIM_FILES",

@@ -26,7 +26,7 @@ from typing import Any
 
 from checker.cache import result_from_dict, result_to_dict
 from checker.plan import Plan
-from checker.run import ClaimResult
+from checker.results import ClaimResult
 
 __all__ = ["SINGLE_THREADED", "WorkerPool", "measure_claim_file", "pin_threads", "run_claim_file"]
 

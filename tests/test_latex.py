@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.latex import check_latex, parse_latex
+from checker.latex import check_latex, claim_view, parse_latex
 from checker.measure import load_plugins
 from checker.plan import Plan
 from checker.report.html import write_html_report
@@ -149,12 +149,12 @@ def _result(plan: Plan) -> ClaimResult:
 
 def test_report_json_and_html_show_the_outcome(project: Path) -> None:
     plan = _plan(project, r"latex: '\mu'")
-    report = report_dict([_result(plan)], {plan.claim.id: plan}, 0, 1.0)
+    report = report_dict([_result(plan)], {plan.claim.id: claim_view(plan)}, 0, 1.0)
     latex = report["claims"][0]["latex"]
     assert latex == {"text": r"\mu", "outcome": "equal", "message": latex["message"],
                      "parsed": "mu"}  # fmt: skip
     json.dumps(report)
-    page = write_html_report([_result(plan)], {plan.claim.id: plan}, project, {}, {})
+    page = write_html_report([_result(plan)], {plan.claim.id: claim_view(plan)}, project, {}, {})
     body = page.read_text()
     assert "LaTeX equal: equal to expr at 3 sweep points" in body
     assert body.count("<math") == 2  # expr as SymPy typesets it, and the parsed LaTeX

@@ -15,10 +15,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "checker"
 LAYERS = [
     ["yamlio", "jsonio", "paths"],
     ["spec"],
-    ["derived"],
+    ["derived", "results"],
     ["expr"],
     ["compile", "latex_reader"],
     ["measure"],
+    ["view"],
     ["agree"],
     ["derive"],
     ["plan"],

@@ -15,15 +15,16 @@ from typing import TYPE_CHECKING
 from checker.jsonio import atomic_write
 
 if TYPE_CHECKING:
-    from checker.plan import Plan
-    from checker.run import ClaimResult
+    from checker.results import ClaimResult
+    from checker.spec import ClaimFile
+    from checker.view import ClaimView
 
 __all__ = ["failure_text", "github_annotations", "write_junit"]
 
 
-def failure_text(result: ClaimResult, plan: Plan | None) -> str:
+def failure_text(result: ClaimResult, claim_file: ClaimFile | None) -> str:
     """Why a claim is not verified, where it is, and how to reproduce it."""
-    where = plan.claim_file.where("prediction") if plan else result.path
+    where = claim_file.where("prediction") if claim_file else result.path
     lines = [f"{result.id}: {result.verdict} ({where})"]
     if result.agreement is not None:
         lines.append(f"  agreement: {result.agreement.describe()}")
@@ -38,7 +39,7 @@ def failure_text(result: ClaimResult, plan: Plan | None) -> str:
 
 
 def write_junit(
-    results: Sequence[ClaimResult], plans: Mapping[str, Plan], folder: Path, seconds: float
+    results: Sequence[ClaimResult], views: Mapping[str, ClaimView], folder: Path, seconds: float
 ) -> Path:
     failed = [r for r in results if r.verdict != "verified"]
     errors = [r for r in failed if r.verdict == "error"]
@@ -51,7 +52,8 @@ def write_junit(
                              file=result.path, time=f"{result.seconds:.3f}")  # fmt: skip
         if result.verdict != "verified":
             tag = "error" if result.verdict == "error" else "failure"
-            text = failure_text(result, plans.get(result.id))
+            view = views.get(result.id)
+            text = failure_text(result, view.claim_file if view else None)
             node = ET.SubElement(case, tag, message=text.splitlines()[0], type=result.verdict)
             node.text = text
     suites = ET.Element("testsuites")
@@ -62,17 +64,17 @@ def write_junit(
     return path
 
 
-def github_annotations(results: Sequence[ClaimResult], plans: Mapping[str, Plan]) -> list[str]:
+def github_annotations(results: Sequence[ClaimResult], views: Mapping[str, ClaimView]) -> list[str]:
     """`::error file=...,line=...::message` for every claim that is not verified."""
     lines = []
     for result in results:
         if result.verdict == "verified":
             continue
-        plan = plans.get(result.id)
-        where = plan.claim_file.where("prediction") if plan else None
+        view = views.get(result.id)
+        where = view.claim_file.where("prediction") if view else None
         file = _escape_property(where.file if where else result.path)
         line = where.line if where else 1
-        message = _escape_data(failure_text(result, plan))
+        message = _escape_data(failure_text(result, view.claim_file if view else None))
         lines.append(f"::error file={file},line={line},title={result.verdict}::{message}")
     return lines
 

@@ -25,15 +25,15 @@ from checker.report.mutation import read_mutation
 from checker.report.plots import plot_claim
 
 if TYPE_CHECKING:
-    from checker.plan import Plan
-    from checker.run import ClaimResult
+    from checker.results import ClaimResult
+    from checker.view import ClaimView
 
 __all__ = ["write_reports"]
 
 
 def write_reports(
     results: Sequence[ClaimResult],
-    plans: Mapping[str, Plan],
+    views: Mapping[str, ClaimView],
     report: Mapping[str, Any],
     folder: Path,
 ) -> dict[str, Path]:
@@ -45,15 +45,15 @@ def write_reports(
     """
     folder.mkdir(parents=True, exist_ok=True)
     with _locked(folder):
-        return _write_all(results, plans, report, folder)
+        return _write_all(results, views, report, folder)
 
 
-def _plot(result: ClaimResult, plan: Plan, path: Path) -> Path | None:
+def _plot(result: ClaimResult, view: ClaimView, path: Path) -> Path | None:
     """The claim's plot, drawn once per distinct result and plotting code (drawing dominates
     a cached re-run); a missing or unreadable cache entry is simply drawn again."""
     if not result.series:
         return None
-    stored = default_cache_dir() / "plots" / f"{_plot_key(result, plan)}.png"
+    stored = default_cache_dir() / "plots" / f"{_plot_key(result, view)}.png"
     try:
         data = stored.read_bytes()
         if data.startswith(b"\x89PNG"):
@@ -62,7 +62,7 @@ def _plot(result: ClaimResult, plan: Plan, path: Path) -> Path | None:
             return path
     except OSError:
         pass
-    drawn = plot_claim(result, plan.claim, path)
+    drawn = plot_claim(result, view.claim, path)
     if drawn is not None:
         with contextlib.suppress(OSError):
             stored.parent.mkdir(parents=True, exist_ok=True)
@@ -70,14 +70,14 @@ def _plot(result: ClaimResult, plan: Plan, path: Path) -> Path | None:
     return drawn
 
 
-def _plot_key(result: ClaimResult, plan: Plan) -> str:
+def _plot_key(result: ClaimResult, view: ClaimView) -> str:
     from checker.cache import result_to_dict
 
     content = {
         k: v for k, v in result_to_dict(result).items() if k not in ("seconds", "cached", "path")
     }
     digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode())
-    digest.update(plan.claim_file.path.read_bytes())
+    digest.update(view.claim_file.path.read_bytes())
     digest.update(Path(plots_module.__file__).read_bytes())
     return digest.hexdigest()
 
@@ -99,23 +99,23 @@ def _locked(folder: Path) -> Iterator[None]:
 
 def _write_all(
     results: Sequence[ClaimResult],
-    plans: Mapping[str, Plan],
+    views: Mapping[str, ClaimView],
     report: Mapping[str, Any],
     folder: Path,
 ) -> dict[str, Path]:
     summary = {**report["summary"], "seed": report["environment"]["seed"]}
     plots = {}
     for result in results:
-        plan = plans.get(result.id)
-        if plan is not None:
-            path = _plot(result, plan, folder / "plots" / f"{slug(result.id)}.png")
+        view = views.get(result.id)
+        if view is not None:
+            path = _plot(result, view, folder / "plots" / f"{slug(result.id)}.png")
             if path is not None:
                 plots[result.id] = path
     markdown = folder / "summary.md"
-    atomic_write(markdown, summary_markdown(results, plans, plots, summary))
+    atomic_write(markdown, summary_markdown(results, views, plots, summary))
     return {
         "json": write_json_report(dict(report), folder),
-        "html": write_html_report(results, plans, folder, plots, summary, read_mutation(folder)),
+        "html": write_html_report(results, views, folder, plots, summary, read_mutation(folder)),
         "markdown": markdown,
-        "junit": write_junit(results, plans, folder, float(summary["seconds"])),
+        "junit": write_junit(results, views, folder, float(summary["seconds"])),
     }

@@ -2,10 +2,10 @@
 
 Self-contained means no network request at all: styles inline, plots embedded
 as data URIs (and written beside the page as PNG), formulas as MathML from
-SymPy, which browsers render natively. Claim files are untrusted, so every
-piece of claim text is escaped; the only script is a few inline lines that
-record, on the page itself, how many plots and formulas rendered (the browser
-test reads them).
+SymPy (typeset when the claim is planned: `checker.view`), which browsers
+render natively. Claim files are untrusted, so every piece of claim text is
+escaped; the only script is a few inline lines that record, on the page
+itself, how many plots and formulas rendered (the browser test reads them).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from checker.jsonio import atomic_write
 from checker.report.mutation import mutation_html
 
 if TYPE_CHECKING:
-    from checker.plan import Plan
-    from checker.run import ClaimResult
+    from checker.results import ClaimResult
+    from checker.view import ClaimView
 
-__all__ = ["formula_mathml", "slug", "write_html_report"]
+__all__ = ["slug", "write_html_report"]
 
 _STYLE = """
 body{font:15px/1.5 system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
@@ -51,35 +51,17 @@ def slug(claim_id: str) -> str:
     return claim_id.replace("/", "__")
 
 
-def formula_mathml(plan: Plan) -> str:
-    """The prediction as SymPy typesets it: what `expr` really parsed to."""
-    from sympy.printing.mathml import mathml
-
-    check = plan.check
-    body = mathml(check.prediction, printer="presentation")
-    form = plan.claim.prediction.form
-    target = html.escape(plan.claim.prediction.target)
-    if form == "root_of":
-        lead = f"<mi>{target}</mi><mo>=</mo><mtext>root in {html.escape(str(check.implicit.unknown))} of </mtext>"
-        body = f"{lead}{body}<mo>=</mo><mn>0</mn>"
-    elif form == "stationary":
-        body = f"<mi>{target}</mi><mo>=</mo><mtext>argmin </mtext><mo>&sum;</mo>{body}"
-    else:
-        body = f"<mi>{target}</mi><mo>=</mo>{body}"
-    return f'<math display="block"><mrow>{body}</mrow></math>'
-
-
 def write_html_report(
     results: Sequence[ClaimResult],
-    plans: Mapping[str, Plan],
+    views: Mapping[str, ClaimView],
     folder: Path,
     plots: Mapping[str, Path],
     summary: Mapping[str, Any],
     mutation: Mapping[str, Any] | None = None,
 ) -> Path:
-    sections = [_section(r, plans.get(r.id), plots.get(r.id)) for r in results]
+    sections = [_section(r, views.get(r.id), plots.get(r.id)) for r in results]
     if mutation is not None:  # what `checker mutate` left in this folder
-        sections.append(mutation_html(mutation, plans))
+        sections.append(mutation_html(mutation, views))
     page = (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
@@ -108,20 +90,20 @@ def _overview(results: Sequence[ClaimResult], summary: Mapping[str, Any]) -> str
     )
 
 
-def _section(result: ClaimResult, plan: Plan | None, plot: Path | None) -> str:
+def _section(result: ClaimResult, view: ClaimView | None, plot: Path | None) -> str:
     e = html.escape
     parts = [
         f"<section class='claim' id='{slug(result.id)}'>",
         f"<h2>{e(result.id)} {_badge(result.verdict)}</h2>",
     ]
-    if plan is not None:
-        parts.append(_claim_text(plan))
-    parts.append(f"<p><b>Agreement</b> ({e(plan.claim.agreement.rule) if plan else ''}): "
+    if view is not None:
+        parts.append(_claim_text(view))
+    parts.append(f"<p><b>Agreement</b> ({e(view.claim.agreement.rule) if view else ''}): "
                  f"{_figure(result.agreement, result.reason)}</p>")  # fmt: skip
     if plot is not None and plot.exists():
         data = base64.b64encode(plot.read_bytes()).decode()
         parts.append(f"<img alt='plot of {e(result.id)}' src='data:image/png;base64,{data}'>")
-    parts.append(_variants(result, plan))
+    parts.append(_variants(result, view))
     cached = " (cached result)" if result.cached else ""
     parts.append(
         f"<p class='muted'>{result.seconds:.1f} s{cached}, master seed {result.seed}. "
@@ -130,9 +112,9 @@ def _section(result: ClaimResult, plan: Plan | None, plot: Path | None) -> str:
     return "".join(parts)
 
 
-def _claim_text(plan: Plan) -> str:
+def _claim_text(view: ClaimView) -> str:
     e = html.escape
-    claim, source = plan.claim, plan.claim.source
+    claim, source = view.claim, view.claim.source
     arxiv = (
         f" <a href='https://arxiv.org/abs/{e(source.arxiv)}'>arXiv:{e(source.arxiv)}</a>"
         if source.arxiv else ""
@@ -142,38 +124,36 @@ def _claim_text(plan: Plan) -> str:
         f"<span class='muted'>({'require' if h.require else 'observe'})</span></li>"
         for h in claim.hypotheses
     )
-    latex = _latex(plan)
+    latex = _latex(view)
     return (
         f"<p><b>{e(claim.title)}</b></p>"
         f"<p class='muted'>{e(', '.join(source.authors))} ({source.year}), "
         f"<i>{e(source.title)}</i>.{arxiv} Where: {e(source.where)}</p>"
         f"<p>{e(claim.statement)}</p>"
-        f"<div class='formula'>{formula_mathml(plan)}</div>"
+        f"<div class='formula'>{view.formula}</div>"
         f"<p class='muted'>Prediction as written: <code>{e(claim.prediction.text())}</code></p>"
         f"{latex}" + (f"<p><b>Hypotheses</b></p><ul>{hypotheses}</ul>" if hypotheses else "")
     )
 
 
-def _latex(plan: Plan) -> str:
+def _latex(view: ClaimView) -> str:
     """The paper's LaTeX, what the parser read in it, and whether that equals expr."""
-    from checker.latex import check_latex
-
-    check = check_latex(plan)
+    check = view.latex
     if check is None:
         return ""
     e = html.escape
     parsed = f"<div class='formula'>{check.mathml}</div>" if check.mathml else ""
     kind = check.outcome.replace(" ", "-")
     return (
-        f"<p class='muted'>As printed (LaTeX): <code>{e(plan.claim.latex.text)}</code></p>"
+        f"<p class='muted'>As printed (LaTeX): <code>{e(view.claim.latex.text)}</code></p>"
         f"{parsed}<p class='latex {kind}'>LaTeX {e(check.outcome)}: {e(check.message)}</p>"
     )
 
 
-def _variants(result: ClaimResult, plan: Plan | None) -> str:
+def _variants(result: ClaimResult, view: ClaimView | None) -> str:
     if not result.must_fail:
         return ""
-    why = {v.name: v.why for v in plan.claim.must_fail} if plan else {}
+    why = {v.name: v.why for v in view.claim.must_fail} if view else {}
     rows = "".join(
         f"<tr><td>{html.escape(v.name)}</td><td>{html.escape(why.get(v.name, ''))}</td>"
         f"<td>{_badge(v.verdict)}</td><td>{_figure(v.agreement, v.reason)}</td></tr>"

@@ -12,16 +12,16 @@ import json
 import platform
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from checker.agree import Verdict
 from checker.jsonio import atomic_write, plain
-from checker.latex import check_latex
-from checker.plan import Plan
-from checker.run import ClaimResult
+
+if TYPE_CHECKING:
+    from checker.results import ClaimResult, Verdict
+    from checker.view import ClaimView
 
 __all__ = ["report_dict", "versions", "write_json_report"]
 
@@ -39,12 +39,12 @@ def versions() -> dict[str, str]:
 
 
 def report_dict(
-    results: Sequence[ClaimResult], plans: dict[str, Plan], seed: int, seconds: float
+    results: Sequence[ClaimResult], views: Mapping[str, ClaimView], seed: int, seconds: float
 ) -> dict[str, Any]:
     counts = Counter(r.verdict for r in results)
-    papers = {plans[r.id].claim.paper for r in results if r.id in plans}
+    papers = {views[r.id].claim.paper for r in results if r.id in views}
     return {
-        "claims": [_claim(r, plans.get(r.id)) for r in results],
+        "claims": [_claim(r, views.get(r.id)) for r in results],
         "summary": {
             "total": len(results),
             **{v: counts.get(v, 0) for v in _VERDICTS},
@@ -64,13 +64,13 @@ def report_dict(
 _VERDICTS = ("verified", "disagrees", "toothless", "inconclusive", "error")
 
 
-def _claim(result: ClaimResult, plan: Plan | None) -> dict[str, Any]:
-    claim = plan.claim if plan else None
+def _claim(result: ClaimResult, view: ClaimView | None) -> dict[str, Any]:
+    claim = view.claim if view else None
     return {
         "id": result.id,
         "title": claim.title if claim else "",
         "path": result.path,
-        "profile": plan.claim_file.profile if plan else None,
+        "profile": view.claim_file.profile if view else None,
         "verdict": result.verdict,
         "reason": result.reason,
         "rule": claim.agreement.rule if claim else "",
@@ -90,17 +90,17 @@ def _claim(result: ClaimResult, plan: Plan | None) -> dict[str, Any]:
         "seed": result.seed,
         "rerun": result.rerun,
         "source": claim.source.model_dump() if claim else {},
-        "latex": _latex(plan),
+        "latex": _latex(view),
         "series": plain(list(result.series)),
     }
 
 
-def _latex(plan: Plan | None) -> dict[str, Any] | None:
+def _latex(view: ClaimView | None) -> dict[str, Any] | None:
     """The printed formula and the outcome of comparing it with expr (None without latex:)."""
-    check = check_latex(plan) if plan else None
+    check = view.latex if view else None
     if check is None:
         return None
-    return {"text": plan.claim.latex.text, "outcome": check.outcome,
+    return {"text": view.claim.latex.text, "outcome": check.outcome,
             "message": check.message, "parsed": check.parsed}  # fmt: skip
 
 

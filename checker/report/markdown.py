@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from checker.spec import Claim
 
 if TYPE_CHECKING:
-    from checker.plan import Plan
-    from checker.run import ClaimResult
+    from checker.results import ClaimResult
+    from checker.view import ClaimView
 
 __all__ = ["claims_table", "last_verdicts", "summary_markdown"]
 
@@ -82,7 +82,7 @@ def _cell(text: str) -> str:
 
 def summary_markdown(
     results: Sequence[ClaimResult],
-    plans: Mapping[str, Plan],
+    views: Mapping[str, ClaimView],
     plots: Mapping[str, Path],
     summary: Mapping[str, Any],
 ) -> str:
@@ -102,14 +102,14 @@ def summary_markdown(
         caught = sum(v.verdict == "disagrees" for v in r.must_fail)
         lines.append(f"| `{r.id}` | {r.verdict} | {_cell(figure)} | {caught}/{len(r.must_fail)} |")
     for r in results:
-        lines += ["", *_claim_markdown(r, plans.get(r.id), plots.get(r.id))]
+        lines += ["", *_claim_markdown(r, views.get(r.id), plots.get(r.id))]
     return "\n".join(lines) + "\n"
 
 
-def _claim_markdown(result: ClaimResult, plan: Plan | None, plot: Path | None) -> list[str]:
+def _claim_markdown(result: ClaimResult, view: ClaimView | None, plot: Path | None) -> list[str]:
     lines = [f"## {result.id}: {result.verdict}", ""]
-    if plan is not None:
-        claim = plan.claim
+    if view is not None:
+        claim = view.claim
         lines += [f"**{_cell(claim.title)}** ({_paper(claim)}; {_cell(claim.source.where)})", "",
                   _cell(claim.statement), "", f"Prediction: `{claim.prediction.text()}`", ""]  # fmt: skip
         lines += [f"- hypothesis {h.name}: `{h.require or h.observe}`" for h in claim.hypotheses]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from checker.plan import Plan
+    from checker.view import ClaimView
 
 __all__ = ["claim_digest", "mutation_html", "read_mutation"]
 
@@ -38,9 +38,9 @@ def read_mutation(folder: Path) -> dict[str, Any] | None:
     return data
 
 
-def mutation_html(data: Mapping[str, Any], plans: Mapping[str, Plan]) -> str:
+def mutation_html(data: Mapping[str, Any], views: Mapping[str, ClaimView]) -> str:
     """A table of kill rates per claim, with the changes that survived."""
-    rows = "".join(_row(entry, plans.get(str(entry.get("id")))) for entry in data["claims"])
+    rows = "".join(_row(entry, views.get(str(entry.get("id")))) for entry in data["claims"])
     total, killed = int(data.get("total", 0)), int(data.get("killed", 0))
     rate = f"{killed / total:.1%}" if total else "-"
     return (
@@ -53,19 +53,19 @@ def mutation_html(data: Mapping[str, Any], plans: Mapping[str, Plan]) -> str:
     )
 
 
-def _row(entry: Mapping[str, Any], plan: Plan | None) -> str:
+def _row(entry: Mapping[str, Any], view: ClaimView | None) -> str:
     claim = html.escape(str(entry.get("id", "?")))
     total, killed = int(entry.get("total", 0)), int(entry.get("killed", 0))
     score = f"{killed}/{total}" + (f" ({killed / total:.0%})" if total else "")
-    if plan is not None and entry.get("digest") not in (None, claim_digest(plan.claim_file.path)):
+    if view is not None and entry.get("digest") not in (None, claim_digest(view.claim_file.path)):
         score += " <span class='muted'>stale: the claim changed since</span>"
     changes = [str(c) for c in entry.get("changes", [])]
     outcomes = [str(o) for o in entry.get("outcomes", [])] or [""] * len(changes)
-    shown = "".join(
+    listed = "".join(
         f"<li><code>{html.escape(c)}</code> <span class='muted'>{html.escape(o)}</span></li>"
         for c, o in list(zip(changes, outcomes, strict=False))[:_SURVIVORS_SHOWN]
     )
     more = len(changes) - _SURVIVORS_SHOWN
     tail = f"<li class='muted'>and {more} more in mutation.json</li>" if more > 0 else ""
-    body = f"<ul>{shown}{tail}</ul>" if changes else html.escape(str(entry.get("reason", "")))
+    body = f"<ul>{listed}{tail}</ul>" if changes else html.escape(str(entry.get("reason", "")))
     return f"<tr><td>{claim}</td><td>{score}</td><td>{body}</td></tr>"

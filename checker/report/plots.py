@@ -16,15 +16,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
+import lazy_loader as lazy
 
 from checker.jsonio import atomic_write
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from checker.run import ClaimResult
+    from checker.results import ClaimResult
     from checker.spec import Claim
+
+np = lazy.load("numpy")  # only when a plot is drawn: a cached re-run copies stored PNGs
 
 __all__ = ["plot_claim"]
 

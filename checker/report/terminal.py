@@ -12,7 +12,7 @@ from rich.table import Table
 from checker.spec import ClaimFileError
 
 if TYPE_CHECKING:
-    from checker.run import ClaimResult
+    from checker.results import ClaimResult
 
 __all__ = ["print_problems", "print_results"]
 
