@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from checker.plan import Plan
     from checker.view import ClaimView
 
-    Claimed: TypeAlias = Plan | ClaimView  # a claim file and its measurement
+    Claimed: TypeAlias = Plan | ClaimView  # a claim file and its measurement, planned or kept
 
 __all__ = ["ResultCache", "result_from_dict", "result_to_dict"]
 
@@ -57,21 +57,21 @@ class ResultCache:
         self.folder = folder
         self.read = read
 
-    def key(self, plan: Claimed, seed: int) -> str:
+    def key(self, claim: Claimed, seed: int) -> str:
         digest = hashlib.sha256()
         for part in (
-            f"format {_FORMAT} seed {seed} profile {plan.claim_file.profile}",
-            plan.claim_file.path.read_bytes().hex(),
-            _measurement_source(plan),
+            f"format {_FORMAT} seed {seed} profile {claim.claim_file.profile}",
+            claim.claim_file.path.read_bytes().hex(),
+            _measurement_source(claim),
             _environment(),
         ):
             digest.update(part.encode() + b"\0")
         return digest.hexdigest()
 
-    def get(self, plan: Claimed, seed: int) -> ClaimResult | None:
+    def get(self, claim: Claimed, seed: int) -> ClaimResult | None:
         if not self.read:
             return None
-        key = self.key(plan, seed)
+        key = self.key(claim, seed)
         try:
             entry = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
             if entry.get("key") != key or entry.get("format") != _FORMAT:
@@ -79,9 +79,9 @@ class ResultCache:
             result = result_from_dict(entry["result"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        if result.id != plan.claim.id or result.seed != seed:
+        if result.id != claim.claim.id or result.seed != seed:
             return None
-        return dataclasses.replace(result, path=str(plan.claim_file.path), cached=True)
+        return dataclasses.replace(result, path=str(claim.claim_file.path), cached=True)
 
     def expected_seconds(self, plans: Sequence[Claimed]) -> dict[str, float]:
         """How long each claim took when it last ran here, whatever has changed since.
@@ -116,11 +116,11 @@ class ResultCache:
         except OSError:
             pass
 
-    def put(self, plan: Claimed, seed: int, result: ClaimResult) -> None:
+    def put(self, claim: Claimed, seed: int, result: ClaimResult) -> None:
         """Keep a result; errors are not kept (a timeout or a crash may not recur)."""
         if result.verdict == "error":
             return
-        key = self.key(plan, seed)
+        key = self.key(claim, seed)
         entry = {"format": _FORMAT, "key": key, "result": result_to_dict(result)}
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -166,10 +166,10 @@ def _verdict(data: dict[str, Any] | None) -> Verdict | None:
     )
 
 
-def _measurement_source(plan: Claimed) -> str:
+def _measurement_source(claim: Claimed) -> str:
     """The file that defines the measurement, and the shared pieces in its folder."""
-    module = inspect.getmodule(plan.measurement.fn)
-    files = [Path(inspect.getsourcefile(plan.measurement.fn) or "")]
+    module = inspect.getmodule(claim.measurement.fn)
+    files = [Path(inspect.getsourcefile(claim.measurement.fn) or "")]
     if module is not None and module.__name__.startswith("checker.measure."):
         files.append(Path(__file__).parent / "measure" / "nets.py")
     return "".join(_read(f) for f in files)

@@ -506,8 +506,9 @@ def _planned_and_run(
         errors.print(f"no claim matches --select {args.select!r}")
         return EXIT_FAILED
     views = {plan.claim.id: claim_view(plan) for plan in plans}
+    kept = ViewCache(cache.folder)
     for view in views.values():
-        ViewCache(cache.folder).put(view, args.profile)
+        kept.put(view, args.profile)
     pin_threads()  # the same float results in-process and in workers
     results, interrupted = _run_with_progress(plans, seeds, args, cache, console)
     return results, views, interrupted

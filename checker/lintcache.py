@@ -88,7 +88,8 @@ class ViewCache:
     """What the reports show of each clean file, under the key of its lint entry.
 
     The claim itself is validated again on the way out (cheap, and it gives the
-    file's line numbers); only what planning derives, the MathML, is kept.
+    file's line numbers); only what planning derives is kept: the typeset formula
+    and the outcome of comparing the printed LaTeX.
     """
 
     def __init__(self, folder: Path) -> None:
