@@ -9,7 +9,7 @@ Sections (pick with --only a,b,...):
      family (both compiled once, timed warm)
   c  a compiled prediction on 10^5 points vs SymPy's own evaluation (evalf)
   d  `checker lint` and `checker list` on 100 claims, and which heavy modules
-     each imports
+     each imports; cold lint's imports timed apart from its claims
   e  1 vs N workers on the library (no caches): in-process, in-process on one core;
      CPU time of each, and the machine's own ceiling for N processes
   f  the empirical NTK of nets.empirical_ntk vs a plain jax.jacobian
@@ -244,6 +244,24 @@ def lint_and_list(args: argparse.Namespace) -> None:
             print(f"checker {command} on 100 claims ({what}): {inside:.2f} s in main(), "
                   f"{total:.2f} s with interpreter start; heavy modules imported: "
                   f"{lines[1].split(' ', 1)[1]}")  # fmt: skip
+        _cold_lint_split(target, Path(folder) / "cache-split")
+
+
+def _cold_lint_split(target: Path, cache: Path) -> None:
+    """Cold lint once more, its imports timed apart from its claims: what is per claim."""
+    probe = (
+        "import time; t = time.perf_counter(); from checker.cli import main; "
+        "import checker.verify, checker.latex, checker.lintcache; u = time.perf_counter(); "
+        f"main(['lint', {str(target)!r}]); print('SPLIT', u - t, time.perf_counter() - u)"
+    )
+    env = {**os.environ, "CHECKER_CACHE_DIR": str(cache)}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("SPLIT"))
+    imports, claims = map(float, line.split()[1:])
+    print(
+        f"cold lint again, split: {imports:.2f} s importing what planning needs (pydantic, "
+        f"NumPy, SymPy), then {claims:.2f} s for the 100 claims ({claims * 10:.1f} ms each)"
+    )
 
 
 def workers(args: argparse.Namespace) -> None:
