@@ -181,11 +181,17 @@ def test_list_markdown_with_last_verdicts(project: Path, capsys) -> None:
     assert capsys.readouterr().out.splitlines()[2].endswith("| not run |")
 
 
-def test_explore_mode_runs_fresh_seeds_and_records_them(project: Path, capsys) -> None:
+def test_explore_mode_runs_fresh_seeds_and_records_them(
+    project: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The seeds come from `secrets`; drawn here from a fixed list, so that the toy claim's
+    # own false-failure rate (a 99 % interval at 3 points) cannot make this test flaky.
+    drawn = iter([1009, 2017, 3023])
+    monkeypatch.setattr("secrets.randbelow", lambda bound: next(drawn) % bound)
     write_claim(project / "claims", "toy.yaml", TOY_CLAIM)
     assert main(["verify", "claims", "--report-dir", "out", "--seeds", "3"]) == 0
     report = json.loads(Path("out/report.json").read_text())
-    assert len(report["environment"]["seeds"]) == 3
+    assert report["environment"]["seeds"] == [1009, 2017, 3023]
     assert report["claims"][0]["seed"] in report["environment"]["seeds"]
     assert "explored master seeds" in capsys.readouterr().out
 
