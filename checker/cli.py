@@ -467,8 +467,10 @@ def _remembered(args: argparse.Namespace, cache: Any) -> tuple[list, dict, bool]
     if not cache.read or args.changed_since is not None or args.seeds:
         return None
     views = remembered_views(args.paths, args.profile, args.select, cache.folder)
-    results = [cache.get(view, args.seed) for view in views or ()]
-    if not views or any(result is None for result in results):
+    if views is None:
+        return None
+    results = [cache.get(view, args.seed) for view in views]
+    if any(result is None for result in results):
         return None
     return results, {view.claim.id: view for view in views}, False
 
