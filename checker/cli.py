@@ -205,6 +205,7 @@ def _list(args: argparse.Namespace, console: Console, errors: Console) -> int:
     from rich.table import Table
 
     from checker.report import claims_table, last_verdicts, print_problems
+    from checker.report.terminal import plain
     from checker.spec import ClaimFile, claim_files, validate_file
 
     claims, problems = [], []
@@ -219,9 +220,9 @@ def _list(args: argparse.Namespace, console: Console, errors: Console) -> int:
         print(claims_table(claims, verdicts), end="")
     else:
         table = Table("id", "paper", "rule", "title")
-        for claim in claims:
-            table.add_row(claim.id, f"{claim.source.authors[0]} {claim.source.year}",
-                          claim.agreement.rule, claim.title)  # fmt: skip
+        for claim in claims:  # claim text as `plain` cells: never markup, controls escaped
+            table.add_row(plain(claim.id), plain(f"{claim.source.authors[0]} {claim.source.year}"),
+                          claim.agreement.rule, plain(claim.title))  # fmt: skip
         console.print(table)
     print_problems(problems, errors)
     return EXIT_USAGE if problems else EXIT_OK
@@ -313,6 +314,7 @@ def _show(args: argparse.Namespace, console: Console, errors: Console) -> int:
 
     from checker.latex import check_latex
     from checker.report import last_verdicts, print_problems
+    from checker.report.terminal import print_line
     from checker.verify import lint
 
     library = lint(args.paths)
@@ -320,46 +322,41 @@ def _show(args: argparse.Namespace, console: Console, errors: Console) -> int:
     if plan is None:
         print_problems([p for p in library.problems if args.claim_id.split("/")[-1] in str(p)],
                        errors)  # fmt: skip
-        errors.print(f"[bold red]error[/] no valid claim with id {args.claim_id!r} under "
-                     f"{', '.join(map(str, args.paths))}")  # fmt: skip
+        print_line(errors, ("error", "bold red"), f" no valid claim with id {args.claim_id!r} "
+                   f"under {', '.join(map(str, args.paths))}")  # fmt: skip
         return EXIT_USAGE
-    claim = plan.claim
-    console.print(f"{claim.id}: {claim.title}", highlight=False, markup=False)
-    console.print(f"{', '.join(claim.source.authors)} ({claim.source.year}), {claim.source.title}"
-                  + (f", arXiv:{claim.source.arxiv}" if claim.source.arxiv else ""), highlight=False, markup=False)  # fmt: skip
-    console.print(
-        f"where: {claim.source.where}\nfile: {plan.claim_file.path}", highlight=False, markup=False
-    )
-    console.print(f"\n{' '.join(claim.statement.split())}\n", highlight=False, markup=False)
-    console.print(f"{claim.prediction.target} = " if claim.prediction.form == "expr" else
-                  f"{claim.prediction.text()}\n", highlight=False, markup=False)  # fmt: skip
-    console.print(sp.pretty(plan.check.prediction, use_unicode=True), highlight=False, markup=False)
+    claim, source = plan.claim, plan.claim.source
+    lines = [f"{claim.id}: {claim.title}",
+             f"{', '.join(source.authors)} ({source.year}), {source.title}"
+             + (f", arXiv:{source.arxiv}" if source.arxiv else ""),
+             f"where: {source.where}", f"file: {plan.claim_file.path}",
+             "", " ".join(claim.statement.split()), "",
+             *([f"{claim.prediction.target} = "] if claim.prediction.form == "expr" else
+               [claim.prediction.text(), ""]),
+             *sp.pretty(plan.check.prediction, use_unicode=True).splitlines()]  # fmt: skip
     printed = check_latex(plan)
     if printed is not None:
-        console.print(f"\nas printed: {claim.latex.text}\nLaTeX {printed.outcome}: "
-                      f"{printed.message}", highlight=False, markup=False)  # fmt: skip
+        lines += [
+            "",
+            f"as printed: {claim.latex.text}",
+            f"LaTeX {printed.outcome}: {printed.message}",
+        ]
     for h in claim.hypotheses:
         kind = "require" if h.require else "observe"
-        console.print(
-            f"  {kind} {h.name}: {h.require or h.observe}  {h.text}", highlight=False, markup=False
-        )
-    console.print(f"\nagreement: {claim.agreement.model_dump()}", highlight=False, markup=False)
-    for line in _derivations(plan.check.agreement):
-        console.print(f"  {line}", highlight=False, markup=False)
-    for v in claim.must_fail:
-        console.print(f"  must-fail {v.name}: {v.why}", highlight=False, markup=False)
+        lines.append(f"  {kind} {h.name}: {h.require or h.observe}  {h.text}")
+    lines += ["", f"agreement: {claim.agreement.model_dump()}"]
+    lines += [f"  {line}" for line in _derivations(plan.check.agreement)]
+    lines += [f"  must-fail {v.name}: {v.why}" for v in claim.must_fail]
     last = last_verdicts(args.report_dir / "report.json").get(claim.id)
     if last:
         agreement = last.get("agreement") or {}
-        console.print(f"\nlast result: {last['verdict']} ({agreement.get('label', '')} "
-                      f"{agreement.get('figure', '')} {agreement.get('relation', '')} "
-                      f"{agreement.get('limit', '')}), seed {last.get('seed')}", highlight=False, markup=False)  # fmt: skip
+        lines += ["", f"last result: {last['verdict']} ({agreement.get('label', '')} "
+                  f"{agreement.get('figure', '')} {agreement.get('relation', '')} "
+                  f"{agreement.get('limit', '')}), seed {last.get('seed')}"]  # fmt: skip
     else:
-        console.print(
-            f"\nlast result: none in {args.report_dir / 'report.json'}",
-            highlight=False,
-            markup=False,
-        )
+        lines += ["", f"last result: none in {args.report_dir / 'report.json'}"]
+    for line in lines:  # one print a line: claim text cannot add lines of its own
+        print_line(console, line)
     return EXIT_OK
 
 

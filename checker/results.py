@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import shlex
 from typing import Any, Literal
 
 __all__ = ["ClaimResult", "Outcome", "VariantResult", "Verdict"]
@@ -55,8 +56,10 @@ class ClaimResult:
 
     @property
     def rerun(self) -> str:
-        """The command that reproduces this result."""
-        return f"checker verify {self.path} --select '{self.id}' --seed {self.seed}"
+        """The command that reproduces this result, quoted for a POSIX shell: the path is
+        whatever the file is called, and pasting the command must run nothing else."""
+        command = ["checker", "verify", self.path, "--select", self.id, "--seed", str(self.seed)]
+        return shlex.join(command)
 
 
 def _fmt(value: float) -> str:

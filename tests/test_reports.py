@@ -36,7 +36,8 @@ def test_report_folder_holds_every_file_and_a_plot_per_claim(reports: Path) -> N
     for name in ("index.html", "summary.md", "junit.xml", "report.json"):
         assert (reports / name).is_file(), name
     plots = sorted(p.name for p in (reports / "plots").glob("*.png"))
-    assert plots == ["toy__gaussian-mean.png", "toy__hostile.png", "toy__wrong.png"]
+    named = [re.sub(r"-[0-9a-f]{12}\.png$", "", p) for p in plots]  # slug, then a hash of the id
+    assert named == ["toy__gaussian-mean", "toy__hostile", "toy__wrong"]
     assert all((reports / "plots" / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in plots)
 
 
@@ -56,7 +57,7 @@ def test_summary_markdown_links_the_plots(reports: Path) -> None:
     text = (reports / "summary.md").read_text()
     assert "1/3 verified" not in text  # the hostile claim verifies too
     assert "2/3 verified" in text
-    assert "![plot of toy/wrong](plots/toy__wrong.png)" in text
+    assert re.search(r"!\[plot of toy/wrong\]\(plots/toy__wrong-[0-9a-f]{12}\.png\)", text)
     assert "| `toy/wrong` | disagrees |" in text
 
 
@@ -147,6 +148,6 @@ def test_plots_are_drawn_once_per_result_and_reused(project: Path, capsys) -> No
     stored = sorted((project / "cache" / "plots").glob("*.png"))
     assert len(stored) == 1
     assert main(["verify", "claims", "--report-dir", "two"]) == 0
-    first = (project / "one" / "plots" / "toy__gaussian-mean.png").read_bytes()
-    assert (project / "two" / "plots" / "toy__gaussian-mean.png").read_bytes() == first
+    (first,) = (project / "one" / "plots").glob("toy__gaussian-mean-*.png")
+    assert (project / "two" / "plots" / first.name).read_bytes() == first.read_bytes()
     assert sorted((project / "cache" / "plots").glob("*.png")) == stored

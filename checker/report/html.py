@@ -11,13 +11,16 @@ itself, how many plots and formulas rendered (the browser test reads them).
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from checker.jsonio import atomic_write
 from checker.report.mutation import mutation_html
+from checker.report.text import printable
 
 if TYPE_CHECKING:
     from checker.results import ClaimResult
@@ -47,8 +50,23 @@ addEventListener("load", () => {
 """
 
 
+_SLUG_READABLE = 80  # characters of the id kept in a slug; the hash tells the rest apart
+
+
 def slug(claim_id: str) -> str:
-    return claim_id.replace("/", "__")
+    """The id as a plot file name and HTML anchor: readable, and distinct for distinct ids.
+
+    Spelling `/` as `__` alone is not enough: ids may hold `_`, so `a/b__c` and
+    `a__b/c` would share one, and an id of 99 slashes would pass the file-name
+    length limit. A hash of the exact id makes each slug its own."""
+    readable = re.sub(r"[^a-z0-9._-]", "_", claim_id.replace("/", "__"))[:_SLUG_READABLE]
+    digest = hashlib.sha256(claim_id.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{readable.lstrip('.')}-{digest}"
+
+
+def _text(value: str) -> str:
+    """Untrusted text for HTML: entities for markup, escapes for control characters."""
+    return html.escape(printable(value, keep="\n"))
 
 
 def write_html_report(
@@ -78,20 +96,20 @@ def write_html_report(
 
 def _overview(results: Sequence[ClaimResult], summary: Mapping[str, Any]) -> str:
     rows = "".join(
-        f"<tr><td><a href='#{slug(r.id)}'>{html.escape(r.id)}</a></td>"
+        f"<tr><td><a href='#{slug(r.id)}'>{_text(r.id)}</a></td>"
         f"<td>{_badge(r.verdict)}</td><td>{_figure(r.agreement, r.reason)}</td></tr>"
         for r in results
     )
     return (
         f"<p>{summary.get('verified', 0)}/{summary.get('total', 0)} verified from "
         f"{summary.get('papers', 0)} paper(s) in {summary.get('seconds', 0):.1f} s, "
-        f"master seed {html.escape(str(summary.get('seed', '')))}.</p>"
+        f"master seed {_text(str(summary.get('seed', '')))}.</p>"
         f"<table><tr><th>claim</th><th>verdict</th><th>figure</th></tr>{rows}</table>"
     )
 
 
 def _section(result: ClaimResult, view: ClaimView | None, plot: Path | None) -> str:
-    e = html.escape
+    e = _text
     parts = [
         f"<section class='claim' id='{slug(result.id)}'>",
         f"<h2>{e(result.id)} {_badge(result.verdict)}</h2>",
@@ -113,7 +131,7 @@ def _section(result: ClaimResult, view: ClaimView | None, plot: Path | None) -> 
 
 
 def _claim_text(view: ClaimView) -> str:
-    e = html.escape
+    e = _text
     claim, source = view.claim, view.claim.source
     arxiv = (
         f" <a href='https://arxiv.org/abs/{e(source.arxiv)}'>arXiv:{e(source.arxiv)}</a>"
@@ -141,7 +159,7 @@ def _latex(view: ClaimView) -> str:
     check = view.latex
     if check is None:
         return ""
-    e = html.escape
+    e = _text
     parsed = f"<div class='formula'>{check.mathml}</div>" if check.mathml else ""
     kind = check.outcome.replace(" ", "-")
     return (
@@ -155,7 +173,7 @@ def _variants(result: ClaimResult, view: ClaimView | None) -> str:
         return ""
     why = {v.name: v.why for v in view.claim.must_fail} if view else {}
     rows = "".join(
-        f"<tr><td>{html.escape(v.name)}</td><td>{html.escape(why.get(v.name, ''))}</td>"
+        f"<tr><td>{_text(v.name)}</td><td>{_text(why.get(v.name, ''))}</td>"
         f"<td>{_badge(v.verdict)}</td><td>{_figure(v.agreement, v.reason)}</td></tr>"
         for v in result.must_fail
     )
@@ -166,8 +184,8 @@ def _variants(result: ClaimResult, view: ClaimView | None) -> str:
 
 
 def _figure(agreement: Any, reason: str) -> str:
-    return html.escape(agreement.describe() if agreement is not None else reason)
+    return _text(agreement.describe() if agreement is not None else reason)
 
 
 def _badge(verdict: str) -> str:
-    return f"<span class='verdict {html.escape(verdict)}'>{html.escape(verdict)}</span>"
+    return f"<span class='verdict {_text(verdict)}'>{_text(verdict)}</span>"

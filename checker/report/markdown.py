@@ -3,22 +3,52 @@
 Built from the claim files alone (no JAX, nothing runs), with each claim's
 last verdict taken from a `report.json` when one is given, so the table a
 repository shows is regenerated, never edited by hand.
+
+Claim text enters Markdown only through `markdown_text` (prose) and
+`markdown_code` (code spans): one line each, so it cannot open a block, and
+with every character that starts markup or HTML escaped, so a renderer shows it
+as written and no claim adds a link, an image or a tag to the page.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from checker.report.text import printable
 from checker.spec import Claim
 
 if TYPE_CHECKING:
     from checker.results import ClaimResult
     from checker.view import ClaimView
 
-__all__ = ["claims_table", "last_verdicts", "summary_markdown"]
+__all__ = ["claims_table", "last_verdicts", "markdown_code", "markdown_text", "summary_markdown"]
+
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_INLINE = re.compile(r"[&<>\\`*_\[\]|~$!]")  # start HTML, emphasis, links, code, cells, math
+_BLOCK_START = re.compile(r"^(\d*)([#+\-=.)])")  # a heading, list item, rule or numbered item
+
+
+def markdown_text(text: str) -> str:
+    """Untrusted text as Markdown that renders as exactly this text, on one line."""
+    line = printable(" ".join(text.split()))
+    line = _INLINE.sub(lambda m: _HTML.get(m[0], "\\" + m[0]), line)
+    return _BLOCK_START.sub(r"\1\\\2", line, count=1)
+
+
+def markdown_code(text: str, *, in_table: bool = False) -> str:
+    """Untrusted text as a code span: fenced by more backticks than it holds, on one line."""
+    line = printable(" ".join(text.split()))
+    longest = max((len(run) for run in re.findall("`+", line)), default=0)
+    fence = "`" * (longest + 1)
+    if in_table:  # a table row ends a cell at `|`, even inside a code span
+        line = line.replace("|", "\\|")
+    return f"{fence} {line} {fence}" if line.startswith("`") or line.endswith("`") else (
+        f"{fence}{line}{fence}"
+    )  # fmt: skip
 
 
 def last_verdicts(report: Path) -> dict[str, dict[str, Any]]:
@@ -38,7 +68,8 @@ def claims_table(claims: Iterable[Claim], verdicts: Mapping[str, Mapping[str, An
     ]
     for claim in sorted(claims, key=lambda c: c.id):
         lines.append(
-            f"| `{claim.id}` | {_paper(claim)} | {_cell(claim.title)} | {_rule(claim)} "
+            f"| {markdown_code(claim.id, in_table=True)} | {_paper(claim)} "
+            f"| {markdown_text(claim.title)} | {_rule(claim)} "
             f"| {_verdict(verdicts.get(claim.id))} |"
         )
     return "\n".join(lines) + "\n"
@@ -52,7 +83,7 @@ def _paper(claim: Claim) -> str:
         else f"{surname} et al."
     )  # fmt: skip
     arxiv = f" ([{source.arxiv}](https://arxiv.org/abs/{source.arxiv}))" if source.arxiv else ""
-    return f"{who} {source.year}{arxiv}"
+    return f"{markdown_text(who)} {source.year}{arxiv}"
 
 
 def _rule(claim: Claim) -> str:
@@ -69,15 +100,11 @@ def _verdict(entry: Mapping[str, Any] | None) -> str:
     detail = f" ({_number(figure)} {agreement.get('relation', '<=')} {_number(limit)})" if (
         figure is not None and limit is not None
     ) else ""  # fmt: skip
-    return f"{entry.get('verdict', '?')}{detail}, seed {entry.get('seed', '?')}"
+    return markdown_text(f"{entry.get('verdict', '?')}{detail}, seed {entry.get('seed', '?')}")
 
 
 def _number(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, int | float) else str(value)
-
-
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
 
 
 def summary_markdown(
@@ -100,27 +127,32 @@ def summary_markdown(
     for r in results:
         figure = r.agreement.describe() if r.agreement else r.reason
         caught = sum(v.verdict == "disagrees" for v in r.must_fail)
-        lines.append(f"| `{r.id}` | {r.verdict} | {_cell(figure)} | {caught}/{len(r.must_fail)} |")
+        lines.append(f"| {markdown_code(r.id, in_table=True)} | {r.verdict} "
+                     f"| {markdown_text(figure)} | {caught}/{len(r.must_fail)} |")  # fmt: skip
     for r in results:
         lines += ["", *_claim_markdown(r, views.get(r.id), plots.get(r.id))]
     return "\n".join(lines) + "\n"
 
 
 def _claim_markdown(result: ClaimResult, view: ClaimView | None, plot: Path | None) -> list[str]:
-    lines = [f"## {result.id}: {result.verdict}", ""]
+    text, code = markdown_text, markdown_code
+    lines = [f"## {text(result.id)}: {result.verdict}", ""]
     if view is not None:
         claim = view.claim
-        lines += [f"**{_cell(claim.title)}** ({_paper(claim)}; {_cell(claim.source.where)})", "",
-                  _cell(claim.statement), "", f"Prediction: `{claim.prediction.text()}`", ""]  # fmt: skip
-        lines += [f"- hypothesis {h.name}: `{h.require or h.observe}`" for h in claim.hypotheses]
+        lines += [f"**{text(claim.title)}** ({_paper(claim)}; {text(claim.source.where)})", "",
+                  text(claim.statement), "", f"Prediction: {code(claim.prediction.text())}", ""]  # fmt: skip
+        lines += [
+            f"- hypothesis {text(h.name)}: {code(h.require or h.observe or '')}"
+            for h in claim.hypotheses
+        ]
     if result.agreement is not None:
-        lines += ["", f"Agreement ({result.agreement.rule}): {result.agreement.describe()}"]
+        lines += ["", f"Agreement ({result.agreement.rule}): {text(result.agreement.describe())}"]
     if result.reason:
-        lines += ["", f"Reason: {_cell(result.reason)}"]
-    if plot is not None:
-        lines += ["", f"![plot of {result.id}](plots/{plot.name})"]
+        lines += ["", f"Reason: {text(result.reason)}"]
+    if plot is not None:  # the name is a slug: nothing in it ends the link
+        lines += ["", f"![plot of {text(result.id)}](plots/{plot.name})"]
     for v in result.must_fail:
         figure = v.agreement.describe() if v.agreement else v.reason
-        lines.append(f"- must-fail `{v.name}`: {v.verdict} ({_cell(figure)})")
-    lines += ["", f"Re-run: `{result.rerun}` ({result.seconds:.1f} s)"]
+        lines.append(f"- must-fail {code(v.name)}: {v.verdict} ({text(figure)})")
+    lines += ["", f"Re-run: {code(result.rerun)} ({result.seconds:.1f} s)"]
     return lines

@@ -1,4 +1,10 @@
-"""The terminal: a result table a reviewer can read at a glance, and problems without tracebacks."""
+"""The terminal: a result table a reviewer can read at a glance, and problems without tracebacks.
+
+Claim text reaches rich only as `Text` built by `plain`, so it is never read as
+markup (`[/bold]`) or emoji codes, and shows control characters as escapes. Lines
+are printed unwrapped: in a CI log every line then starts with checker's own
+words, so no wrapped tail of a claim's text can begin a workflow command.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +12,16 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from checker.report.text import printable
 from checker.spec import ClaimFileError
 
 if TYPE_CHECKING:
     from checker.results import ClaimResult
 
-__all__ = ["print_problems", "print_results"]
+__all__ = ["plain", "print_line", "print_problems", "print_results"]
 
 STYLE = {
     "verified": "bold green",
@@ -25,12 +32,22 @@ STYLE = {
 }
 
 
+def plain(text: str) -> Text:
+    """Untrusted text as a rich renderable that shows exactly what it says, on one line."""
+    return Text(printable(text))
+
+
+def print_line(console: Console, *parts: str | tuple[str, str]) -> None:
+    """One output line: plain strings are claim text, (text, style) pairs are checker's own."""
+    line = Text.assemble(*(plain(p) if isinstance(p, str) else p for p in parts))
+    console.print(line, soft_wrap=True)
+
+
 def print_problems(problems: Sequence[ClaimFileError], console: Console) -> None:
     for problem in problems:
-        console.print(f"[bold red]error[/] {escape(f'{problem.location}: {problem.message}')}",
-                      highlight=False)  # fmt: skip
+        print_line(console, ("error", "bold red"), f" {problem.location}: {problem.message}")
         if problem.hint:
-            console.print(f"  [dim]hint:[/] {escape(problem.hint)}", highlight=False)
+            print_line(console, ("  hint:", "dim"), f" {problem.hint}")
 
 
 def print_results(results: Sequence[ClaimResult], console: Console) -> None:
@@ -43,11 +60,11 @@ def print_results(results: Sequence[ClaimResult], console: Console) -> None:
     for result in results:
         figure = result.agreement.describe() if result.agreement else result.reason
         table.add_row(
-            result.id,
-            f"[{STYLE[result.verdict]}]{result.verdict}[/]",
-            escape(figure),
-            escape(_must_fail(result)),
-            "[dim]cached[/]" if result.cached else f"{result.seconds:.1f}",
+            plain(result.id),
+            Text(result.verdict, STYLE[result.verdict]),
+            plain(figure),
+            plain(_must_fail(result)),
+            Text("cached", "dim") if result.cached else f"{result.seconds:.1f}",
         )
     console.print(table)
     for result in results:
@@ -65,13 +82,11 @@ def _must_fail(result: ClaimResult) -> str:
 
 
 def _explain(result: ClaimResult, console: Console) -> None:
-    console.print(f"[{STYLE[result.verdict]}]{result.verdict}[/] {result.id}", highlight=False)
+    print_line(console, (result.verdict, STYLE[result.verdict]), f" {result.id}")
     if result.reason:
-        console.print(f"  reason: {escape(result.reason)}", highlight=False)
+        print_line(console, f"  reason: {result.reason}")
     for variant in result.must_fail:
         if variant.verdict != "disagrees":
             figure = variant.agreement.describe() if variant.agreement else variant.reason
-            console.print(
-                escape(f"  must-fail {variant.name!r} {variant.verdict}: {figure}"), highlight=False
-            )
-    console.print(f"  reproduce: {escape(result.rerun)}", highlight=False)
+            print_line(console, f"  must-fail {variant.name!r} {variant.verdict}: {figure}")
+    print_line(console, f"  reproduce: {result.rerun}")
