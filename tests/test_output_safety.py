@@ -26,7 +26,6 @@ from tests.conftest import TOY_CLAIM, write_claim
 
 OSC_52 = r"\e]52;c;ZXZpbA==\a"  # YAML escapes: sets the clipboard of the reader's terminal
 CLEAR = r"\u001b[2J\x9b3J"  # erase the screen (ESC [) and the scrollback (C1 CSI)
-RAW_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 WRONG = TOY_CLAIM.replace("toy/gaussian-mean", "toy/wrong").replace(
     "  expr: mu\n", "  expr: mu + 0.5\n"
@@ -46,7 +45,7 @@ CONTROLS = (
     _claim(
         "toy/controls",
         title=f'"{OSC_52} sample mean {CLEAR}"',
-        statement=f'"clears {CLEAR} the screen"',
+        statement=f'"clears {CLEAR} the screen, \\u202ereversed"',  # and a bidi override
     )
     .replace("text: the draws have finite variance", f'text: "{OSC_52}"')
     .replace(
@@ -57,7 +56,7 @@ CONTROLS = (
 
 
 def _no_raw_controls(text: str) -> None:
-    found = RAW_CONTROLS.findall(text)
+    found = [c for c in text if not c.isprintable() and c != "\n"]
     assert not found, f"raw control characters reached the output: {found!r}"
 
 
@@ -86,6 +85,12 @@ def test_verify_prints_no_control_characters_and_other_claims_are_unaffected(
     captured = capsys.readouterr()
     _no_raw_controls(captured.out + captured.err)
     assert r"same\x1b[2J\x9b3J" in captured.out
+    for name in ("index.html", "summary.md", "junit.xml"):
+        _no_raw_controls((project / "out" / name).read_text())
+    assert (
+        r"clears \x1b[2J\x9b3J the screen, \u202ereversed"
+        in (project / "out" / "index.html").read_text()
+    )
     verdicts = {
         c["id"]: c["verdict"]
         for c in json.loads((project / "out" / "report.json").read_text())["claims"]
