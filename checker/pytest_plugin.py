@@ -5,6 +5,10 @@ For groups whose CI already speaks pytest: each YAML file under a folder named
 with its file and line, the agreement figures and the command that
 reproduces it. Registered through the `pytest11` entry point, so installing
 checker is enough; `-p no:checker` turns it off.
+
+Plugins are named by the pyproject.toml of the folder pytest runs from, as for
+the `checker` command: a pyproject.toml inside the claims folder, which a pull
+request could add, names nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from checker.results import master_seed
 
 __all__ = ["ClaimItem", "ClaimYamlFile", "pytest_collect_file"]
 
@@ -33,7 +39,7 @@ class ClaimYamlFile(pytest.File):
         from checker.measure import load_plugins
         from checker.spec import validate_file
 
-        load_plugins(_project_root(self.path) or self.config.rootpath)
+        load_plugins(self.config.invocation_params.dir)
         loaded = validate_file(self.path)
         name = loaded.claim.id if not isinstance(loaded, list) else self.path.stem
         yield ClaimItem.from_parent(self, name=name, loaded=loaded)
@@ -71,15 +77,7 @@ class ClaimItem(pytest.Item):
         return self.path, line, f"claim {self.name}"
 
 
-def _project_root(path: Path) -> Path | None:
-    """The nearest folder above the claim with a pyproject.toml: where its plugins are named."""
-    for folder in path.resolve().parents:
-        if (folder / "pyproject.toml").is_file():
-            return folder
-    return None
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("checker")
-    group.addoption("--checker-seed", dest="checker_seed", default=0, type=int,
+    group.addoption("--checker-seed", dest="checker_seed", default=0, type=master_seed,
                     help="master seed for claims collected by checker (default 0)")  # fmt: skip

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.abc
+import importlib.machinery
 import inspect
 import pkgutil
 import sys
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -105,6 +107,7 @@ def measurement(
         raise MeasurementError(f"measurement {name!r} declares no outputs")
     if not (isinstance(params, type) and issubclass(params, pydantic.BaseModel)):
         raise MeasurementError(f"measurement {name!r}: params must be a pydantic model class")
+    params = _frozen(params)
 
     def register(fn: Callable[..., Mapping[str, Any]]) -> Callable[..., Mapping[str, Any]]:
         previous = _REGISTRY.get(name)
@@ -125,6 +128,22 @@ def measurement(
         return fn
 
     return register
+
+
+def _frozen(params: type[pydantic.BaseModel]) -> type[pydantic.BaseModel]:
+    """The params model, made immutable if it is not.
+
+    Parameter values are static arguments of the compiled measurement and keys of its
+    caches, so they must hash; a model written the plain pydantic way (mutable) gets a
+    frozen subclass of itself, which every `isinstance` check and attribute still accepts.
+    """
+    if params.model_config.get("frozen"):
+        return params
+    config = pydantic.ConfigDict(**{**params.model_config, "frozen": True})
+    frozen = type(params.__name__, (params,), {"model_config": config, "__doc__": params.__doc__})
+    frozen.__module__ = params.__module__
+    frozen.__qualname__ = params.__qualname__
+    return frozen
 
 
 def _keyword_inputs(name: str, fn: Callable[..., Any]) -> tuple[str, ...]:
@@ -152,12 +171,38 @@ def _load_builtins() -> None:
                 BROKEN_MODULES[module] = f"{type(exc).__name__}: {exc}"
 
 
+class _PluginFinder(importlib.abc.MetaPathFinder):
+    """Finds the plugin modules a project names, in the project's folder, and nothing else.
+
+    Putting the folder on `sys.path` would make every file in it importable: a
+    `sympy.py` or `numpy.py` added by a pull request would then run in the gate
+    when checker imports its own dependencies. This finder answers only for the
+    top-level names listed in `[tool.checker] plugins`; a package plugin's
+    submodules are found through the package as usual.
+    """
+
+    def __init__(self) -> None:
+        self.folders: dict[str, str] = {}
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None = None, target: Any = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        folder = self.folders.get(fullname)
+        if folder is None:
+            return None
+        return importlib.machinery.PathFinder.find_spec(fullname, [folder])
+
+
+_PLUGIN_FINDER = _PluginFinder()
+
+
 def load_plugins(folder: Path | None = None) -> list[str]:
     """Import the modules listed in `[tool.checker] plugins` of `folder/pyproject.toml`.
 
     Only modules named in configuration the user controls are imported; claim
-    files cannot add to this list. The folder goes on `sys.path`, so a plugin
-    can be a plain module beside the pyproject.toml.
+    files cannot add to this list. A plugin is a module or package beside the
+    pyproject.toml, or an installed one; nothing else in the folder becomes
+    importable (see `_PluginFinder`).
     """
     folder = (folder or Path.cwd()).resolve()
     path = folder / "pyproject.toml"
@@ -170,8 +215,10 @@ def load_plugins(folder: Path | None = None) -> list[str]:
     plugins = config.get("tool", {}).get("checker", {}).get("plugins", [])
     if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
         raise MeasurementError(f"{path}: [tool.checker] plugins must be a list of module names")
-    if plugins and str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
+    for module in plugins:
+        _PLUGIN_FINDER.folders[module.partition(".")[0]] = str(folder)
+    if plugins and _PLUGIN_FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _PLUGIN_FINDER)
     for module in plugins:
         try:
             importlib.import_module(module)
