@@ -20,11 +20,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from checker.measure.registry import MeasurementError, load_plugins
+from checker.results import master_seed
 from checker.spec import ClaimFileError
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULT_TIMEOUT = 600.0  # seconds a claim may run before its worker is stopped
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--profile", metavar="NAME",
                         help="lay each claim's profiles.NAME over it (larger sizes for a GPU); "
                         "claims without one run as written")  # fmt: skip
-    verify.add_argument("--seed", type=int, default=0, metavar="N", help="master seed (default 0)")
+    verify.add_argument("--seed", type=master_seed, default=0, metavar="N",
+                        help="master seed, 0 to 2**32-1 (default 0)")  # fmt: skip
     verify.add_argument("--seeds", type=_positive_int, metavar="K",
                         help="explore: run with K fresh master seeds (for nightly runs, not gates)")  # fmt: skip
     verify.add_argument("--changed-since", metavar="REF",
@@ -78,8 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--workers", type=_positive_int, default=_default_workers(), metavar="N",
                         help="claims run in N worker processes "
                         "(default: $CHECKER_WORKERS, else the number of cores)")  # fmt: skip
-    verify.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
-                        help="stop a claim after SECONDS and report it as error")  # fmt: skip
+    verify.add_argument("--timeout", type=_timeout, metavar="SECONDS",
+                        help="stop a claim after SECONDS and report it as error (default: "
+                        f"$CHECKER_TIMEOUT, else {DEFAULT_TIMEOUT:g}; 0: no limit, and with "
+                        "--workers 1 the claims run in this process)")  # fmt: skip
     verify.add_argument("--executor", choices=("local", "dask"), default="local",
                         help="local processes (default) or a Dask distributed cluster")  # fmt: skip
     verify.add_argument("--scheduler", metavar="ADDRESS",
@@ -95,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     mutate = commands.add_parser("mutate", help="kill rate of each claim's check on wrong formulas")
     mutate.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     mutate.add_argument("--select", metavar="GLOB", help="only claims whose id matches GLOB")
-    mutate.add_argument("--seed", type=int, default=0, metavar="N")
+    mutate.add_argument("--seed", type=master_seed, default=0, metavar="N")
     mutate.add_argument("--delta", type=_positive_float, default=0.2, metavar="D",
                         help="constants are scaled by 1 +/- D (default 0.2)")  # fmt: skip
     mutate.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR")
@@ -110,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     falsify.add_argument("--budget", type=_positive_float, default=60.0, metavar="SECONDS")
     falsify.add_argument("--drop", metavar="HYPOTHESIS",
                          help="search outside this require: hypothesis too (does it bear load?)")  # fmt: skip
-    falsify.add_argument("--seed", type=int, default=0, metavar="N")
+    falsify.add_argument("--seed", type=master_seed, default=0, metavar="N")
     falsify.add_argument("--strategy", choices=("auto", "random"), default="auto",
                          help="auto: gradient ascent on continuous inputs where the measurement "
                               "is differentiable, random draws otherwise")  # fmt: skip
@@ -149,6 +154,29 @@ def _default_workers() -> int:
         return max(1, int(os.environ.get("CHECKER_WORKERS", "")))
     except ValueError:
         return os.cpu_count() or 1
+
+
+def _default_timeout() -> float | None:
+    """The per-claim watchdog: $CHECKER_TIMEOUT seconds, else DEFAULT_TIMEOUT; 0 turns it off.
+
+    A measurement can hang inside XLA, where Ctrl-C cannot reach it; a claim in a
+    worker process under a time limit is stopped whatever it does.
+    """
+    try:
+        seconds = _timeout(os.environ.get("CHECKER_TIMEOUT", ""))
+    except (ValueError, argparse.ArgumentTypeError):
+        seconds = DEFAULT_TIMEOUT
+    return seconds or None
+
+
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected seconds (0 for no limit), got {text}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -413,7 +441,7 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
     from checker.paths import default_cache_dir
     from checker.report import github_annotations, print_results, report_dict, write_reports
 
-    if args.executor == "dask" and (not args.scheduler or args.timeout):
+    if args.executor == "dask" and (not args.scheduler or args.timeout is not None):
         errors.print("[bold red]error[/] --executor dask needs --scheduler ADDRESS "
                      "(and takes no --timeout: the cluster's own limits apply)")  # fmt: skip
         return EXIT_USAGE
@@ -534,7 +562,7 @@ def _run_with_progress(
                 rounds.append(run_plans(
                     plans, seed=seed,
                     on_start=lambda plan: progress.update(task, description=plan.claim.id),
-                    on_done=done, cache=cache, workers=args.workers, timeout=args.timeout,
+                    on_done=done, cache=cache, workers=args.workers, timeout=_claim_timeout(args),
                     scheduler=args.scheduler if args.executor == "dask" else None,
                     shard_points=args.shard_points,
                 ))  # fmt: skip
@@ -542,6 +570,13 @@ def _run_with_progress(
             rounds.append(finished)
             return least_verified(rounds), True
     return least_verified(rounds), False
+
+
+def _claim_timeout(args: argparse.Namespace) -> float | None:
+    """--timeout, else the default watchdog; None (no limit) for 0 or on a Dask cluster."""
+    if args.executor == "dask":
+        return None
+    return _default_timeout() if args.timeout is None else (args.timeout or None)
 
 
 def _explore_seeds(count: int) -> list[int]:

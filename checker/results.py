@@ -7,12 +7,31 @@ NumPy.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import math
 import shlex
 from typing import Any, Literal
 
-__all__ = ["ClaimResult", "Outcome", "VariantResult", "Verdict"]
+__all__ = ["MASTER_SEEDS", "ClaimResult", "Outcome", "VariantResult", "Verdict", "master_seed"]
+
+# The master seeds `jax.random.PRNGKey` takes as they are: outside this range a seed
+# is wrapped or overflows, and two different seeds would silently run the same keys.
+MASTER_SEEDS = range(2**32)
+
+
+def master_seed(text: str) -> int:
+    """A command-line master seed, refused outside `MASTER_SEEDS` rather than aliased."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
+    if value not in MASTER_SEEDS:
+        raise argparse.ArgumentTypeError(
+            f"seeds run from 0 to {MASTER_SEEDS[-1]} (2**32 - 1), got {text}"
+        )
+    return value
+
 
 Outcome = Literal["verified", "disagrees", "toothless", "inconclusive", "error"]
 

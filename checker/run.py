@@ -29,7 +29,7 @@ from checker.compile import compile_expr, jax_backend, numpy_backend
 from checker.measure.registry import Measurement
 from checker.paths import default_cache_dir
 from checker.plan import Check, Plan, RootOf, Stationary
-from checker.results import ClaimResult, Outcome, VariantResult
+from checker.results import MASTER_SEEDS, ClaimResult, Outcome, VariantResult
 
 jax = lazy.load("jax")
 
@@ -70,6 +70,8 @@ def run_plan(
     measured elsewhere (a cluster's shards of a large sweep) in `measured_seconds`, which
     count towards the claim's time: nothing is measured here.
     """
+    if seed not in MASTER_SEEDS:
+        raise ValueError(f"master seed {seed} is outside 0..2**32-1")
     started = time.perf_counter() - measured_seconds
     runner = ClaimRunner(plan, seed)
     if measured is not None:

@@ -6,8 +6,8 @@ travel well) and sends back the result as plain data. A claim that runs past
 its timeout has its worker killed and replaced; a worker that dies (a crash,
 the kernel's out-of-memory killer) costs that one claim, which is reported as
 `error` with the reason. Results do not depend on the number of workers: a
-claim's keys depend only on its id and the master seed, and every worker runs
-its BLAS on one thread and, when there is a core per worker, is held to one core.
+claim's keys depend only on its id and the master seed, and every worker is held
+to one core, so XLA and BLAS compute on one thread each.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class WorkerPool:
 
     def _spawn(self, slot: int) -> _Worker:
         parent, child = self.context.Pipe()
-        core = _core_for(slot, self.size)
+        core = _core_for(slot)
         process = self.context.Process(
             target=_serve, args=(child, str(self.plugin_folder), core), daemon=True
         )
@@ -201,18 +201,19 @@ def _stop(worker: _Worker) -> None:
         worker.process.join(timeout=5)
 
 
-def _core_for(slot: int, workers: int) -> int | None:
-    """The one core worker `slot` keeps to, when there is a core for every worker.
+def _core_for(slot: int) -> int | None:
+    """The one core worker `slot` keeps to: each worker runs XLA and BLAS on one thread.
 
     XLA:CPU sizes its thread pool by the cores a process may use, whatever the
-    flags say, so N workers on N cores each ran two threads and slowed one
-    another; a worker held to one core runs one. With more workers than cores
-    the scheduler shares them out instead.
+    flags say, and the thread count changes the last digits of reductions and
+    eigensolvers. A worker held to one core computes the same bits however many
+    workers run, and N workers on N cores do not slow one another; with more
+    workers than cores, several share a core.
     """
     if not hasattr(os, "sched_getaffinity"):
         return None
     cores = sorted(os.sched_getaffinity(0))
-    return cores[slot] if workers <= len(cores) and workers > 1 else None
+    return cores[slot % len(cores)]
 
 
 def _serve(connection: Connection, plugin_folder: str, core: int | None = None) -> None:

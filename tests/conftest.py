@@ -54,6 +54,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CHECKER_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("CHECKER_WORKERS", "1")  # in-process; tests/test_workers.py asks for more
+    monkeypatch.setenv("CHECKER_TIMEOUT", "0")  # no watchdog, so one worker means in-process
     return tmp_path
 
 

@@ -1,6 +1,7 @@
 """Small, fast measurements for the tests: real JAX, registered as a user plugin would be."""
 
 import os
+import threading
 import time
 
 import lazy_loader as lazy
@@ -14,7 +15,7 @@ jax = lazy.load("jax")
 class ToyParams(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(frozen=True, extra="forbid")
     samples: int = pydantic.Field(256, ge=1)
-    fail: str = pydantic.Field("none", pattern="^(none|raise|nan|hang|exit|shape)$")
+    fail: str = pydantic.Field("none", pattern="^(none|raise|nan|hang|native_hang|exit|shape)$")
 
 
 @measurement("toy.gaussian_mean", params=ToyParams, outputs=["mean", "n", "spread", "eps"])
@@ -26,6 +27,9 @@ def gaussian_mean(key, params: ToyParams, *, mu, sigma=1.0):
         raise RuntimeError("the toy measurement was told to fail")
     if params.fail == "hang":
         time.sleep(3600)
+    if params.fail == "native_hang":  # blocks inside the XLA computation: no signal reaches it
+        shape = jax.ShapeDtypeStruct(x.shape, x.dtype)
+        x = jax.pure_callback(_block_forever, shape, x, vmap_method="sequential")
     if params.fail == "exit":
         os._exit(9)  # as the out-of-memory killer would end the process
     if params.fail == "shape":  # per-seed shapes that cannot fit together: (3,) and (2,)
@@ -59,3 +63,25 @@ def least_norm(key, params: LeastNormParams, *, scale=1.0):
         z = jax.random.normal(kn, (params.cols,))
         x = x + z - jnp.linalg.pinv(a) @ (a @ z)
     return {"x": x, "A": a, "x_norm": jnp.linalg.norm(x)}
+
+
+def _block_forever(x):
+    threading.Event().wait()
+    return x
+
+
+class SpectrumParams(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(frozen=True, extra="forbid")
+    n: int = pydantic.Field(256, ge=2)
+    d: int = pydantic.Field(64, ge=2)
+
+
+@measurement("toy.top_eigenvalue", params=SpectrumParams, outputs=["top"])
+def top_eigenvalue(key, params: SpectrumParams):
+    """The largest eigenvalue of a white Wishart matrix X^T X / n, X of shape (n, d).
+
+    An eigensolver on a matrix of this size gives different last digits on one
+    thread and on several, which is what a test of bitwise reproducibility needs.
+    """
+    x = jax.random.normal(key, (params.n, params.d))
+    return {"top": jax.numpy.linalg.eigvalsh(x.T @ x / params.n)[-1]}
