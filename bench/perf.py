@@ -267,15 +267,15 @@ def _cold_lint_split(target: Path, cache: Path) -> None:
 def workers(args: argparse.Namespace) -> None:
     """1 vs N worker processes on the library.
 
-    `--workers 1` runs in-process, where XLA's own threads already keep more
+    `--workers 1 --timeout 0` runs in-process, where XLA's own threads keep more
     than one core busy; the same run held to one core is one worker as each of
     N workers is (one core each). The first ratio is what a user gains, the
     second how the pool itself scales. The CPU time of each run says how many
     cores one run already keeps busy, hence the most N workers can gain.
     """
     one_core = min(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    runs = {"1 in-process": (("--workers", "1"), None),
-            "1 in-process held to one core": (("--workers", "1"), one_core),
+    runs = {"1 in-process": (("--workers", "1", "--timeout", "0"), None),
+            "1 in-process held to one core": (("--workers", "1", "--timeout", "0"), one_core),
             f"{args.workers} workers": (("--workers", str(args.workers)), None)}  # fmt: skip
     times, cpu, timings, claims = {}, {}, None, {}
     for name, (flags, core) in runs.items():
