@@ -19,10 +19,10 @@ import json
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, get_args
 
-from checker.jsonio import atomic_write, plain
-from checker.results import ClaimResult, VariantResult, Verdict
+from checker.jsonio import atomic_write, plain, read_json_object
+from checker.results import ClaimResult, Outcome, VariantResult, Verdict
 
 if TYPE_CHECKING:
     from checker.plan import Plan
@@ -72,12 +72,12 @@ class ResultCache:
         if not self.read:
             return None
         key = self.key(claim, seed)
+        entry = read_json_object(self.folder / f"{key}.json")
+        if entry is None or entry.get("key") != key or entry.get("format") != _FORMAT:
+            return None
         try:
-            entry = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
-            if entry.get("key") != key or entry.get("format") != _FORMAT:
-                return None
-            result = result_from_dict(entry["result"])
-        except (OSError, ValueError, KeyError, TypeError):
+            result = result_from_dict(entry.get("result"))
+        except (ValueError, KeyError, TypeError, RecursionError):
             return None
         if result.id != claim.claim.id or result.seed != seed:
             return None
@@ -89,12 +89,7 @@ class ResultCache:
         A hint for scheduling only (longest first keeps workers busy to the
         end), so it is read even under `--no-cache` and never trusted for more.
         """
-        try:
-            seen = json.loads((self.folder / _TIMINGS).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        if not isinstance(seen, dict):
-            return {}
+        seen = read_json_object(self.folder / _TIMINGS) or {}
         wanted = {plan.claim.id for plan in plans}
         return {k: float(v) for k, v in seen.items() if k in wanted and _is_seconds(v)}
 
@@ -103,11 +98,7 @@ class ResultCache:
         ran = {r.id: r.seconds for r in results if not r.cached and r.verdict != "error"}
         if not ran:
             return
-        try:
-            seen = json.loads((self.folder / _TIMINGS).read_text(encoding="utf-8"))
-            seen = seen if isinstance(seen, dict) else {}
-        except (OSError, ValueError):
-            seen = {}
+        seen = read_json_object(self.folder / _TIMINGS) or {}
         try:
             (self.folder / _TIMINGS).parent.mkdir(parents=True, exist_ok=True)
             atomic_write(
@@ -133,37 +124,94 @@ def result_to_dict(result: ClaimResult) -> dict[str, Any]:
     return plain(dataclasses.asdict(result))
 
 
-def result_from_dict(data: dict[str, Any]) -> ClaimResult:
-    variants = tuple(
-        VariantResult(v["name"], v["verdict"], _verdict(v["agreement"]), v["reason"])
-        for v in data["must_fail"]
-    )
+def result_from_dict(data: Any) -> ClaimResult:
+    """The result `result_to_dict` wrote; TypeError, KeyError or ValueError for anything of
+    another shape, since the dict comes from a cache entry and a damaged one is a miss."""
+    data = _typed(data, dict)
+    series = tuple(_series_point(point) for point in _typed(data.get("series", []), list))
     return ClaimResult(
-        id=data["id"],
-        path=data["path"],
-        verdict=data["verdict"],
+        id=_typed(data["id"], str),
+        path=_typed(data["path"], str),
+        verdict=_outcome(data["verdict"], get_args(Outcome)),
         agreement=_verdict(data["agreement"]),
-        must_fail=variants,
-        seconds=float(data["seconds"]),
-        reason=data["reason"],
-        seed=int(data["seed"]),
-        series=tuple(data.get("series", ())),
-        cached=bool(data.get("cached", False)),
+        must_fail=tuple(_variant(v) for v in _typed(data["must_fail"], list)),
+        seconds=_number(data["seconds"]),
+        reason=_typed(data["reason"], str),
+        seed=_typed(data["seed"], int),
+        series=series,
+        cached=_typed(data.get("cached", False), bool),
     )
 
 
-def _verdict(data: dict[str, Any] | None) -> Verdict | None:
+def _variant(data: Any) -> VariantResult:
+    data = _typed(data, dict)
+    return VariantResult(
+        _typed(data["name"], str),
+        _outcome(data["verdict"], _VARIANT_VERDICTS),
+        _verdict(data["agreement"]),
+        _typed(data["reason"], str),
+    )
+
+
+def _verdict(data: Any) -> Verdict | None:
     if data is None:
         return None
+    data = _typed(data, dict)
     return Verdict(
-        rule=data["rule"],
-        holds=bool(data["holds"]),
-        figure=float(data["figure"]),
-        limit=float(data["limit"]),
-        label=data["label"],
-        relation=data["relation"],
-        details=data["details"],
+        rule=_typed(data["rule"], str),
+        holds=_typed(data["holds"], bool),
+        figure=_number(data["figure"]),
+        limit=_number(data["limit"]),
+        label=_typed(data["label"], str),
+        relation=_typed(data["relation"], str),
+        details=_typed(data["details"], dict),
     )
+
+
+_VARIANT_VERDICTS = ("disagrees", "agrees", "inconclusive", "error")
+_SERIES_VALUES = ("mean", "half_width", "predicted")
+
+
+def _series_point(data: Any) -> dict[str, Any]:
+    """One plotted sweep point: coordinates, and numbers or lists of numbers to draw."""
+    data = _typed(data, dict)
+    for value in _typed(data["at"], dict).values():
+        _number(value)
+    for name in _SERIES_VALUES:
+        _numbers(data[name])
+    if data.get("x") is not None:
+        _numbers(data["x"])
+    return data
+
+
+def _typed(value: Any, kind: type) -> Any:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _outcome(value: Any, allowed: tuple[str, ...]) -> Any:
+    if value not in allowed:
+        raise ValueError(f"unknown verdict {value!r}")
+    return value
+
+
+def _number(value: Any) -> float:
+    """A float as `plain` stores it: a number, or "inf"/"-inf"/"nan" for the non-finite."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    if isinstance(value, str) and value not in ("inf", "-inf", "nan"):
+        raise ValueError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _numbers(value: Any) -> None:
+    """A number, or a (nested) list of numbers, as a plotted mean or band is stored."""
+    if isinstance(value, list):
+        for item in value:
+            _numbers(item)
+    else:
+        _number(value)
 
 
 def _measurement_source(claim: Claimed) -> str:

@@ -440,6 +440,7 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
     from checker.cache import ResultCache
     from checker.paths import default_cache_dir
     from checker.report import github_annotations, print_results, report_dict, write_reports
+    from checker.report.files import report_dir_problem
 
     if args.executor == "dask" and (not args.scheduler or args.timeout is not None):
         errors.print("[bold red]error[/] --executor dask needs --scheduler ADDRESS "
@@ -448,6 +449,10 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
     if args.shard_points and args.executor != "dask":
         errors.print("[bold red]error[/] --shard-points splits sweeps over a Dask cluster: "
                      "add --executor dask --scheduler ADDRESS")  # fmt: skip
+        return EXIT_USAGE
+    problem = report_dir_problem(args.report_dir)
+    if problem is not None:
+        errors.print(f"[bold red]error[/] {escape(problem)}; nothing was run")
         return EXIT_USAGE
     if args.cache_dir:  # results, lint, compilations, here and in the workers
         os.environ["CHECKER_CACHE_DIR"] = str(args.cache_dir)

@@ -28,10 +28,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from checker.jsonio import atomic_write
+from checker.jsonio import atomic_write, read_json_object
 from checker.measure.registry import get_measurement, registered_measurements
 from checker.spec import MAX_CLAIM_FILES, ClaimFileError, claim_files, validate_file
 from checker.view import ClaimView, LatexCheck
+from checker.yamlio import read_claim_bytes
 
 if TYPE_CHECKING:
     from checker.plan import Plan
@@ -67,19 +68,19 @@ class LintCache:
         self.folder = folder / "lint"
 
     def get(self, path: Path, profile: str | None) -> CleanFile | None:
-        try:
-            entry = json.loads((self.folder / _file_key(path, profile)).read_text("utf-8"))
-            return CleanFile(path, str(entry["id"]), int(entry["id_line"]), entry["profile"])
-        except (OSError, ValueError, KeyError, TypeError):
+        key = _file_key(path, profile)
+        entry = None if key is None else read_json_object(self.folder / key)
+        if entry is None or not _has_types(entry, _CLEAN_ENTRY):
             return None
+        return CleanFile(path, entry["id"], entry["id_line"], entry["profile"])
 
     def put(self, clean: CleanFile, requested: str | None) -> None:
         entry = {"id": clean.id, "id_line": clean.id_line, "profile": clean.profile}
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            atomic_write(
-                self.folder / _file_key(clean.path, requested), json.dumps(entry), durable=False
-            )
+            key = _file_key(clean.path, requested)
+            if key is not None:
+                atomic_write(self.folder / key, json.dumps(entry), durable=False)
         except OSError:
             pass  # a read-only cache folder costs speed, not correctness
 
@@ -96,11 +97,14 @@ class ViewCache:
         self.folder = folder / "views"
 
     def get(self, path: Path, profile: str | None) -> ClaimView | None:
+        key = _file_key(path, profile)
+        entry = None if key is None else read_json_object(self.folder / key)
+        if entry is None or not _has_types(entry, _VIEW_ENTRY):
+            return None
+        formula, latex = entry["formula"], entry["latex"]
         try:
-            entry = json.loads((self.folder / _file_key(path, profile)).read_text("utf-8"))
-            formula, latex = str(entry["formula"]), entry["latex"]
             latex = None if latex is None else LatexCheck.from_dict(latex)
-        except (OSError, ValueError, KeyError, TypeError):
+        except (KeyError, TypeError, ValueError):
             return None
         claim_file = validate_file(path, profile=profile)
         if isinstance(claim_file, list):
@@ -116,7 +120,8 @@ class ViewCache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             key = _file_key(view.claim_file.path, requested)
-            atomic_write(self.folder / key, json.dumps(entry), durable=False)
+            if key is not None:
+                atomic_write(self.folder / key, json.dumps(entry), durable=False)
         except OSError:
             pass
 
@@ -162,10 +167,28 @@ def _clean(plan: Plan) -> CleanFile:
     )
 
 
-def _file_key(path: Path, profile: str | None) -> str:
+def _file_key(path: Path, profile: str | None) -> str | None:
+    """The entry name for the file's bytes, or None when it cannot be a claim (a FIFO, a
+    device, too large): it is then linted afresh, and lint says what is wrong."""
+    try:
+        content = read_claim_bytes(path)
+    except ClaimFileError:
+        return None
     digest = hashlib.sha256(f"profile {profile}\0{_judges()}\0".encode())
-    digest.update(path.read_bytes())
+    digest.update(content)
     return digest.hexdigest()
+
+
+_CLEAN_ENTRY = {"id": str, "id_line": int, "profile": (str, type(None))}
+_VIEW_ENTRY = {"formula": str, "latex": (dict, type(None))}
+
+
+def _has_types(entry: dict[str, object], fields: dict[str, type | tuple[type, ...]]) -> bool:
+    """Whether each field is present with its type: an entry of another shape is a miss."""
+    return all(
+        name in entry and isinstance(entry[name], kind) and not isinstance(entry[name], bool)
+        for name, kind in fields.items()
+    )
 
 
 def duplicate_ids(files: Sequence[CleanFile]) -> list[ClaimFileError]:

@@ -36,7 +36,18 @@ class LatexCheck:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LatexCheck:
-        return cls(**{**data, "field": tuple(data["field"])})
+        """TypeError for anything `to_dict` cannot have written: the dict comes from a
+        cache entry, and a damaged one must be a miss, not a crash in a report."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        field = data.get("field") if isinstance(data, dict) else None
+        if (
+            not isinstance(field, list)
+            or set(data) != names
+            or not all(isinstance(data[name], str) for name in names - {"field"})
+            or not all(isinstance(p, str | int) and not isinstance(p, bool) for p in field)
+        ):
+            raise TypeError("not a LatexCheck")
+        return cls(**{**data, "field": tuple(field)})
 
 
 @dataclasses.dataclass(frozen=True)

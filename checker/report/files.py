@@ -3,18 +3,29 @@
 report.json (the full record), one PNG plot per claim under plots/, the
 self-contained index.html, summary.md and junit.xml. Each file is written
 atomically, so a reader (or a second run) never sees half of one.
+
+The folder may be checked in, so a pull request can plant links or folders at
+these names. Files are replaced by rename, which replaces a link rather than
+writing through it; the lock is opened without following a link or waiting on
+a FIFO; and plots/ is made a real folder of this one, so a link at that name
+never sends plots elsewhere. `report_dir_problem` finds a folder that cannot
+take the reports before anything runs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
+import os
+import stat
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from checker.jsonio import atomic_write
+from checker.jsonio import atomic_write, read_regular_file
 from checker.paths import default_cache_dir
 from checker.report import plots as plots_module
 from checker.report.ci import write_junit
@@ -28,7 +39,54 @@ if TYPE_CHECKING:
     from checker.results import ClaimResult
     from checker.view import ClaimView
 
-__all__ = ["write_reports"]
+__all__ = ["report_dir_problem", "write_reports"]
+
+REPORT_FILES = ("report.json", "index.html", "summary.md", "junit.xml", ".lock")
+_MAX_PLOT_BYTES = 16 * 2**20
+_PROBE_BYTES = 64 * 1024  # a folder with less room than this cannot take a report
+
+
+def report_dir_problem(folder: Path) -> str | None:
+    """Why `folder` cannot take the reports, or None: run before any claim, so that a
+    report folder that is a file, sits under one, cannot be written or is full is said
+    at once and not after every claim ran. The probe writes, flushes to disk and removes
+    a small file (in the nearest folder that exists, if `folder` does not yet), so the
+    answer is the filesystem's, not a guess from permission bits."""
+    if folder.is_symlink() and not folder.exists():
+        return f"report folder {folder}: a link to nothing"
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        return f"report folder {folder}: {existing} is a file, not a folder"
+    if existing == folder:
+        taken = [name for name in REPORT_FILES if _is_folder_at_file_name(folder, name)]
+        if taken:
+            return f"report folder {folder}: {folder / taken[0]} is a folder; remove it"
+    try:
+        _probe_write(existing)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        return f"report folder {folder}: cannot write in {existing}: {reason}"
+    return None
+
+
+def _is_folder_at_file_name(folder: Path, name: str) -> bool:
+    """A real folder where a report file goes: rename cannot replace it, and checker
+    does not delete a folder it did not make."""
+    path = folder / name
+    return path.is_dir() and not path.is_symlink()
+
+
+def _probe_write(folder: Path) -> None:
+    descriptor, name = tempfile.mkstemp(dir=folder, prefix=".checker-probe-")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(bytes(_PROBE_BYTES))
+            handle.flush()
+            os.fsync(handle.fileno())
+    finally:
+        Path(name).unlink(missing_ok=True)
 
 
 def write_reports(
@@ -55,7 +113,7 @@ def _plot(result: ClaimResult, view: ClaimView, path: Path) -> Path | None:
         return None
     stored = default_cache_dir() / "plots" / f"{_plot_key(result, view)}.png"
     try:
-        data = stored.read_bytes()
+        data = read_regular_file(stored, _MAX_PLOT_BYTES)
         if data.startswith(b"\x89PNG"):
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(path, data)
@@ -84,7 +142,7 @@ def _plot_key(result: ClaimResult, view: ClaimView) -> str:
 
 @contextlib.contextmanager
 def _locked(folder: Path) -> Iterator[None]:
-    with open(folder / ".lock", "a") as handle:
+    with os.fdopen(_open_lock(folder / ".lock"), "a") as handle:
         try:
             import fcntl
         except ImportError:  # not POSIX: atomic files, no set-wide lock
@@ -97,6 +155,34 @@ def _locked(folder: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+_LOCK_FLAGS = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def _open_lock(path: Path) -> int:
+    """The lock file, as a regular file of this folder: a link, FIFO or device left at its
+    name is removed and the file made afresh, never opened through or waited on."""
+    for _ in range(2):
+        try:
+            descriptor = os.open(path, _LOCK_FLAGS, 0o644)
+        except OSError as exc:
+            if exc.errno not in (errno.ELOOP, errno.ENXIO, errno.EMLINK):
+                raise
+        else:
+            if stat.S_ISREG(os.fstat(descriptor).st_mode):
+                return descriptor
+            os.close(descriptor)
+        path.unlink()
+    raise OSError(errno.EEXIST, f"{path} keeps being replaced by something not a file")
+
+
+def _own_folder(path: Path) -> None:
+    """`path` as a real folder: a link or file at that name is replaced, so what is
+    written under it stays in the report folder."""
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        path.unlink()
+    path.mkdir(exist_ok=True)
+
+
 def _write_all(
     results: Sequence[ClaimResult],
     views: Mapping[str, ClaimView],
@@ -105,6 +191,7 @@ def _write_all(
 ) -> dict[str, Path]:
     summary = {**report["summary"], "seed": report["environment"]["seed"]}
     plots = {}
+    _own_folder(folder / "plots")
     for result in results:
         view = views.get(result.id)
         if view is not None:

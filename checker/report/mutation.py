@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import html
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from checker.jsonio import read_json_object
 
 if TYPE_CHECKING:
     from checker.view import ClaimView
@@ -28,14 +29,41 @@ def claim_digest(path: Path) -> str:
 
 
 def read_mutation(folder: Path) -> dict[str, Any] | None:
-    """The folder's mutation.json, or None when there is none or it cannot be read."""
-    try:
-        data = json.loads((folder / "mutation.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    """The folder's mutation.json, or None when there is none, it cannot be read, or it is
+    not what `checker mutate` writes: the folder may come from a pull request."""
+    data = read_json_object(folder / "mutation.json")
+    if data is None or not _has_types(data, _TOTALS):
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("claims"), list):
+    claims = data.get("claims")
+    if not isinstance(claims, list) or not all(_is_entry(entry) for entry in claims):
         return None
     return data
+
+
+_TOTALS = {"total": int, "killed": int, "equivalent": int}
+_ENTRY = {"id": str, "total": int, "killed": int, "reason": str, "digest": (str, type(None))}
+_TEXT_LISTS = ("changes", "outcomes", "survivors", "equivalent")
+
+
+def _is_entry(entry: Any) -> bool:
+    return (
+        isinstance(entry, dict)
+        and _has_types(entry, _ENTRY)
+        and all(
+            isinstance(entry.get(name, []), list) and all(isinstance(t, str) for t in entry[name])
+            for name in _TEXT_LISTS
+            if name in entry
+        )
+    )
+
+
+def _has_types(data: Mapping[str, Any], fields: Mapping[str, type | tuple[type, ...]]) -> bool:
+    """Each field, where present, of its type (a bool is not a count)."""
+    return all(
+        isinstance(data[name], kind) and not isinstance(data[name], bool)
+        for name, kind in fields.items()
+        if name in data
+    )
 
 
 def mutation_html(data: Mapping[str, Any], views: Mapping[str, ClaimView]) -> str:

@@ -4,16 +4,28 @@ A reviewer should see at a glance why a claim holds: the seed mean with its
 95 % band beside the closed form; for scaling and rate rules, log-log axes and
 the slope; for bounds, the bound line. Plots are drawn from the result's
 series (plain lists), so a cached result plots the same as a fresh one.
-Matplotlib's object API with the Agg canvas: no display, no global state.
+Matplotlib's object API with the Agg canvas: no display, no pyplot state.
+
+The style is checker's own, whatever matplotlibrc the working folder, $MATPLOTLIBRC or
+the user's config holds: every figure is drawn inside an rc_context built from
+matplotlib's shipped defaults, and matplotlib is first imported from an empty folder,
+because the import itself reads ./matplotlibrc (a pull request may add one whose
+bytes fail the import, or a FIFO that blocks it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
+import os
+import sys
+import tempfile
+import threading
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import lazy_loader as lazy
@@ -37,6 +49,14 @@ def plot_claim(result: ClaimResult, claim: Claim, path: Path) -> Path | None:
     """Write the claim's plot as PNG at `path`; None when there is nothing to plot."""
     if not result.series:
         return None
+    with _checker_style():
+        png = _draw(result, claim)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, png)
+    return path
+
+
+def _draw(result: ClaimResult, claim: Claim) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -58,10 +78,42 @@ def plot_claim(result: ClaimResult, claim: Claim, path: Path) -> Path | None:
     axes.legend(fontsize=7, loc="best")
     figure.suptitle(f"{claim.id}: {result.verdict}", fontsize=10)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, buffer.getvalue())
-    return path
+    figure.savefig(buffer, format="png", dpi=_DPI)
+    return buffer.getvalue()
+
+
+_DPI = 100
+_IMPORTING = threading.Lock()
+
+
+@contextlib.contextmanager
+def _checker_style() -> Iterator[None]:
+    """matplotlib's shipped defaults, whatever rc files were read: an rc file's
+    `text.usetex`, a tiny dpi or a huge font would fail or change every plot."""
+    matplotlib = _import_matplotlib()
+    shipped = {k: v for k, v in matplotlib.rcParamsDefault.items() if k != "backend"}
+    with matplotlib.rc_context(rc=shipped):
+        yield
+
+
+def _import_matplotlib() -> ModuleType:
+    """matplotlib, imported with an empty folder as the working folder, so that the
+    ./matplotlibrc it reads first at import is not the one where checker runs."""
+    with _IMPORTING:
+        if "matplotlib" in sys.modules:
+            return sys.modules["matplotlib"]
+        with tempfile.TemporaryDirectory(prefix="checker-mpl-") as empty:
+            try:
+                here = os.getcwd()
+            except OSError:  # the working folder was removed: no matplotlibrc there either
+                here = None
+            os.chdir(empty)
+            try:
+                import matplotlib
+            finally:
+                if here is not None:
+                    os.chdir(here)
+        return matplotlib
 
 
 def _is_curve(entry: Mapping[str, Any]) -> bool:
