@@ -14,16 +14,19 @@ error at the field that asked for it.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import math
 import signal
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import sympy as sp
 
 from checker.derived import Derived, derived, group_key, with_derived
+from checker.expr import ExprError, numeric_value
 
 __all__ = [
     "DERIVATION_SECONDS",
@@ -217,15 +220,15 @@ def _attempt(expr: sp.Basic, n: sp.Symbol) -> tuple[sp.Basic | None, str]:
     try:
         with deadline(DERIVATION_SECONDS, _OutOfTime):
             value = sp.limit(expr, n, sp.oo)
+            if value.has(sp.Limit):
+                return None, " (SymPy returns the limit unevaluated)"
+            if value.has(sp.AccumBounds, sp.oo, -sp.oo, sp.zoo, sp.nan) or n in value.free_symbols:
+                return None, f" (SymPy finds {value})"
+            return sp.simplify(value), ""  # simplify, too, can run for minutes
     except _OutOfTime:
         return None, f" (no answer within {DERIVATION_SECONDS:g} s)"
     except (NotImplementedError, ValueError, TypeError, RecursionError) as exc:
         return None, f" (SymPy fails: {type(exc).__name__})"
-    if value.has(sp.Limit):
-        return None, " (SymPy returns the limit unevaluated)"
-    if value.has(sp.AccumBounds, sp.oo, -sp.oo, sp.zoo, sp.nan) or n in value.free_symbols:
-        return None, f" (SymPy finds {value})"
-    return sp.simplify(value), ""
 
 
 def _per_group(
@@ -246,32 +249,95 @@ def _per_group(
         if unbound:
             raise NotDerivable(f"the derived {what} {expr} depends on {', '.join(unbound)}, "
                                "which is measured or fitted, not set by the sweep or params")  # fmt: skip
-        number = complex(expr.xreplace({s: sp.Float(values[s.name]) for s in expr.free_symbols}))
+        number = _number(expr, {s: values[s.name] for s in expr.free_symbols}, what, point)
         if abs(number.imag) > 1e-12 or not math.isfinite(number.real):
             raise NotDerivable(f"the derived {what} {expr} is {number} at {dict(point)}")
         found[key] = number.real
     return found
 
 
-@contextlib.contextmanager
-def deadline(seconds: float, error: type[BaseException] = TimeoutError) -> Iterator[None]:
-    """Raise `error` after `seconds`, where the process lets us (main thread, no other alarm).
+def _number(
+    expr: sp.Basic, values: Mapping[sp.Symbol, float], what: str, point: Mapping[str, float]
+) -> complex:
+    """expr at the sweep values in floats: SymPy's own evaluation of a Float as large as a
+    sweep value may be (sin(exp(1e29))) works at a precision that can stall lint."""
+    try:
+        number = numeric_value(expr, values)
+    except ExprError as exc:
+        raise NotDerivable(
+            f"the derived {what} {expr} holds {exc.message} at {dict(point)}"
+        ) from None
+    if number is None:
+        raise NotDerivable(f"the derived {what} {expr} is undefined at {dict(point)}")
+    return number
 
-    SymPy's limits and series can run for minutes on a hostile or unlucky
-    input; elsewhere (a thread cannot be interrupted) they run unguarded.
+
+@contextlib.contextmanager
+def deadline(seconds: float | None, error: type[BaseException] = TimeoutError) -> Iterator[None]:
+    """Raise `error` inside the block once it has run `seconds` (None: no limit).
+
+    SymPy's limits, series and simplifications can run for minutes on a hostile
+    or unlucky input. They are pure Python, so an exception raised between two
+    bytecodes stops them: from SIGALRM in the main thread, else from a watchdog
+    thread. Limits nest: an inner one never extends an outer one, and the outer
+    one is re-armed when the inner block ends. A long single C call (a huge
+    integer product) is not interrupted: the parser bounds numbers for that.
     """
-    usable = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
-    if not usable or signal.getitimer(signal.ITIMER_REAL)[0] > 0:
+    if seconds is None:
+        yield
+    elif threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        with _alarm(seconds, error):
+            yield
+    else:
+        with _watchdog(seconds, error):
+            yield
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float, error: type[BaseException]) -> Iterator[None]:
+    outer, interval = signal.getitimer(signal.ITIMER_REAL)
+    if outer and outer <= seconds:  # an outer limit comes first: it alone applies
         yield
         return
 
     def expire(signum: int, frame: Any) -> None:
         raise error
 
+    started = time.monotonic()
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-6))
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer:  # what is left of the outer limit; one already past fires at once
+            left = outer - (time.monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-6), interval)
+
+
+@contextlib.contextmanager
+def _watchdog(seconds: float, error: type[BaseException]) -> Iterator[None]:
+    """The limit outside the main thread, where no signal arrives: a timer thread raises
+    `error` in this one (PyThreadState_SetAsyncExc), never after the block has ended."""
+    target = ctypes.c_ulong(threading.get_ident())
+    lock = threading.Lock()
+    state = {"ended": False, "fired": False}
+
+    def fire() -> None:
+        with lock:
+            if not state["ended"]:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(target, ctypes.py_object(error))
+                state["fired"] = True
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        with lock:
+            state["ended"] = True
+            if state["fired"]:  # raised but maybe not yet delivered: take it back
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(target, None)

@@ -11,24 +11,37 @@ Size limits keep a hostile expression from hanging the checker or eating
 memory: text length, node count, nesting depth, literal size, and numeric
 powers (`9**9**9` is refused before SymPy tries to evaluate it). Functions are
 built unevaluated so that `gamma(10**9)` is not turned into a factorial.
+
+Every number an expression holds, literal or folded (`E**(10**29)`,
+`10**29*10**29*...`), is bounded in size by MAX_MAGNITUDE as it is built, by a
+float evaluation that cannot stall: SymPy and mpmath evaluate at whatever
+precision a number needs, and `sin(E**(10**29))` needs 10^29 digits, which
+would stall the printer, the LaTeX comparison and the derivations alike.
 """
 
 from __future__ import annotations
 
 import ast
+import cmath
 import contextlib
 import difflib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
+import mpmath
 import sympy as sp
+from sympy.functions.elementary.piecewise import ExprCondPair
 
 __all__ = [
     "CONSTANTS",
     "FUNCTIONS",
+    "MAX_EXTREMUM_ARGS",
+    "MAX_MAGNITUDE",
     "ExprError",
+    "bounded",
     "checked_power",
     "free_names",
+    "numeric_value",
     "parse_expr",
     "symbols_for",
 ]
@@ -39,6 +52,9 @@ MAX_DEPTH = 60
 MAX_LITERAL = 1e30
 MAX_NUMERIC_EXPONENT = 64
 MAX_EXACT_BITS = 4096
+MAX_MAGNITUDE = 1e300  # beyond it a float overflows soon, and exact digits cost work
+MAX_EXACT_DIGITS = 300  # an exact number's numerator and denominator, each
+MAX_EXTREMUM_ARGS = 16  # SymPy's Max and Min compare their arguments pairwise
 
 FUNCTIONS: dict[str, type[sp.Basic]] = {
     "exp": sp.exp,
@@ -68,7 +84,7 @@ FUNCTIONS: dict[str, type[sp.Basic]] = {
 }
 CONSTANTS: dict[str, sp.Basic] = {"pi": sp.pi, "E": sp.E}
 
-_ARITY = {"Max": (2, 16), "Min": (2, 16)}
+_ARITY = {"Max": (2, MAX_EXTREMUM_ARGS), "Min": (2, MAX_EXTREMUM_ARGS)}
 _COMPARE = {
     ast.Lt: sp.StrictLessThan,
     ast.LtE: sp.LessThan,
@@ -110,7 +126,7 @@ def parse_expr(
     if nodes > MAX_NODES:
         raise ExprError(f"expression has {nodes} parts; the limit is {MAX_NODES}")
     try:
-        result = _Builder(names, allow_compare).build(tree.body, 0)
+        result = _Builder(names, allow_compare, text.strip()).build(tree.body, 0)
         _check_printable(result)
         return result
     except ExprError:
@@ -155,9 +171,10 @@ def _python_tree(text: str) -> ast.Expression:
 
 
 class _Builder:
-    def __init__(self, names: Mapping[str, sp.Basic], allow_compare: bool) -> None:
+    def __init__(self, names: Mapping[str, sp.Basic], allow_compare: bool, text: str) -> None:
         self.names = names
         self.allow_compare = allow_compare
+        self.text = text
 
     def build(self, node: ast.AST, depth: int) -> sp.Basic:
         if depth > MAX_DEPTH:
@@ -165,7 +182,11 @@ class _Builder:
         method = getattr(self, f"_{type(node).__name__}", None)
         if method is None:
             raise ExprError(_refusal(node), getattr(node, "col_offset", 0) + 1)
-        return method(node, depth + 1)
+        result = method(node, depth + 1)
+        if not _is_bounded(result):
+            segment = ast.get_source_segment(self.text, node) or ""
+            raise _too_large(node.col_offset + 1, segment)
+        return result
 
     def _Constant(self, node: ast.Constant, depth: int) -> sp.Basic:
         value = node.value
@@ -272,7 +293,7 @@ class _Builder:
                     "e.g. Piecewise((x, x > 0), (0, True))",
                 )
             value = self.build(arg.elts[0], depth)
-            condition = _Builder(self.names, True)._condition(arg.elts[1], depth)
+            condition = _Builder(self.names, True, self.text)._condition(arg.elts[1], depth)
             pieces.append((value, condition))
         if not pieces:
             raise ExprError("Piecewise needs at least one (value, condition) pair")
@@ -286,6 +307,8 @@ class _Builder:
 
 def checked_power(base: sp.Basic, exponent: sp.Basic, column: int | None = None) -> sp.Basic:
     """Refuse numeric powers that SymPy would evaluate into an enormous number."""
+    bounded(base, column)
+    bounded(exponent, column)
     if exponent.is_Number and abs(float(exponent)) > MAX_NUMERIC_EXPONENT and base.is_Number:
         raise ExprError(
             f"numeric power with exponent {exponent} is too large",
@@ -299,7 +322,153 @@ def checked_power(base: sp.Basic, exponent: sp.Basic, column: int | None = None)
                 "numeric power is too large to hold exactly", column,
                 "write the number as a float literal, e.g. 1e-30",
             )  # fmt: skip
-    return sp.Pow(base, exponent)
+    return bounded(sp.Pow(base, exponent), column)
+
+
+# --------------------------------------------------------------------------- number sizes
+
+
+class _TooLarge(Exception):
+    """A number inside an expression is beyond MAX_MAGNITUDE (or not finite once evaluated)."""
+
+
+def bounded(value: sp.Basic, column: int | None = None, text: str = "") -> sp.Basic:
+    """`value`, unless a number in it is beyond MAX_MAGNITUDE in size: then ExprError.
+
+    Called on every node as it is built, so a number is refused before SymPy
+    builds anything on it (an Abs or a printer may evaluate it at full precision).
+    """
+    if not _is_bounded(value):
+        raise _too_large(column, text)
+    return value
+
+
+def _is_bounded(value: sp.Basic) -> bool:
+    try:
+        _PARSING.value(value)
+    except _TooLarge:
+        return False
+    return True
+
+
+def _too_large(column: int | None, text: str) -> ExprError:
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    what = f"{shown!r} is a number" if shown else "a number"
+    return ExprError(f"{what} beyond {MAX_MAGNITUDE:g} in size", column,
+                     "rescale the formula, or write the logarithm of the quantity")  # fmt: skip
+
+
+def numeric_value(expr: sp.Basic, values: Mapping[sp.Symbol, float] = {}) -> complex | None:
+    """The value of `expr` with `values` for its symbols, in complex floats; None where it
+    is undefined here (an unbound symbol, a pole, an infinity). Raises ExprError when a
+    number on the way is beyond MAX_MAGNITUDE, where SymPy's own evaluation could stall."""
+    try:
+        return _Numbers(values).value(expr)
+    except _TooLarge:
+        raise ExprError(f"a number beyond {MAX_MAGNITUDE:g} in size") from None
+
+
+class _Numbers:
+    """Values of SymPy trees in complex floats, each distinct subtree once (trees share)."""
+
+    def __init__(self, values: Mapping[sp.Symbol, float] = {}, keep: int = 0) -> None:
+        self.values = values
+        self.keep = keep  # the memo's size bound; 0 for a one-off evaluation
+        self.memo: dict[sp.Basic, complex | None] = {}
+
+    def value(self, node: sp.Basic) -> complex | None:
+        found = self.memo.get(node, self)
+        if found is not self:
+            return found  # type: ignore[return-value]
+        result = self._compute(node)
+        if self.keep and len(self.memo) >= self.keep:
+            self.memo.clear()
+        self.memo[node] = result
+        return result
+
+    def _compute(self, node: sp.Basic) -> complex | None:
+        if isinstance(node, sp.Symbol):
+            known = self.values.get(node)
+            return None if known is None else _checked(complex(known))
+        if isinstance(node, sp.Rational):
+            if max(abs(node.p), node.q) >= 10**MAX_EXACT_DIGITS:
+                raise _TooLarge
+            return _checked(complex(node.p / node.q))
+        if isinstance(node, sp.Float | sp.NumberSymbol):
+            return _checked(complex(float(node)))
+        if node is sp.I:
+            return 1j
+        if not node.args:
+            return None  # infinities, nan, booleans: not numbers this bound is about
+        args = [self.value(a) for a in node.args]  # every subtree, so each is bounded
+        if isinstance(node, sp.Piecewise | ExprCondPair):
+            return _largest(args[::2] if isinstance(node, ExprCondPair) else args)
+        if any(a is None for a in args) or not isinstance(node, sp.Expr):
+            return None
+        try:
+            return _checked(_apply(node, args))
+        except (ZeroDivisionError, ValueError, TypeError):
+            return None  # a pole or outside the domain: undefined, not large
+        except OverflowError:
+            raise _TooLarge from None
+
+
+_PARSING = _Numbers(keep=20_000)  # parsing meets each subtree again in its parents
+
+
+def _checked(value: complex | None) -> complex | None:
+    if value is None:
+        return None
+    if not (math.isfinite(value.real) and math.isfinite(value.imag)) or abs(value) > MAX_MAGNITUDE:
+        raise _TooLarge
+    return value
+
+
+def _largest(values: list[complex | None]) -> complex | None:
+    """A Piecewise's size: that of its largest piece (which piece holds is not decided here)."""
+    if any(v is None for v in values):
+        return None
+    return max(values, key=abs, default=None)
+
+
+def _special(function: Callable[..., object]) -> Callable[[complex], complex]:
+    def evaluate(z: complex) -> complex:
+        with mpmath.workprec(53):  # a float's precision: no argument makes it work harder
+            return complex(function(mpmath.mpc(z)))
+
+    return evaluate
+
+
+_ELEMENTARY: dict[type[sp.Basic], Callable[[complex], complex]] = {
+    sp.exp: cmath.exp, sp.log: cmath.log, sp.sin: cmath.sin, sp.cos: cmath.cos,
+    sp.tan: cmath.tan, sp.asin: cmath.asin, sp.acos: cmath.acos, sp.atan: cmath.atan,
+    sp.sinh: cmath.sinh, sp.cosh: cmath.cosh, sp.tanh: cmath.tanh, sp.asinh: cmath.asinh,
+    sp.acosh: cmath.acosh, sp.atanh: cmath.atanh, sp.Abs: lambda z: complex(abs(z)),
+    sp.sign: lambda z: z / abs(z) if z else 0j,
+    sp.erf: _special(mpmath.erf), sp.erfc: _special(mpmath.erfc),
+    sp.gamma: _special(mpmath.gamma), sp.loggamma: _special(mpmath.loggamma),
+}  # fmt: skip
+
+
+def _apply(node: sp.Expr, args: list[complex]) -> complex | None:
+    """One node's value from its arguments' values."""
+    if isinstance(node, sp.Add):
+        return sum(args, 0j)
+    if isinstance(node, sp.Mul):
+        return math.prod(args, start=1 + 0j)
+    if isinstance(node, sp.Pow):
+        return complex(args[0] ** args[1])
+    if isinstance(node, sp.Max | sp.Min):
+        if any(a.imag for a in args):
+            return None
+        return (max if isinstance(node, sp.Max) else min)(args, key=lambda a: a.real)
+    elementary = _ELEMENTARY.get(type(node))
+    if elementary is not None:
+        return elementary(*args)
+    if isinstance(node, sp.Function):  # rewrites SymPy makes (re, arg, ...) of bounded numbers
+        numbers = [sp.Float(a.real) + sp.I * sp.Float(a.imag) for a in args]
+        return complex(node.func(*numbers))
+    return None
 
 
 def _sympy_complaint(exc: Exception) -> str:

@@ -17,7 +17,8 @@ point (SymPy's `simplify` is slow and incomplete). The outcome is one of:
 
 `pi` is SymPy's pi and `e` Euler's number, unless the claim binds them.
 Outcomes are cached on disk under a hash of everything they depend on, so an
-unchanged claim is not read or evaluated again.
+unchanged claim is not read or evaluated again. A comparison that takes over
+LATEX_SECONDS is `not compared` (and not cached: it may finish another time).
 """
 
 from __future__ import annotations
@@ -36,11 +37,12 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from checker.compile import CompileError, compile_expr, numpy_backend
-from checker.expr import ExprError, parse_expr, symbols_for
-from checker.jsonio import atomic_write, read_json_object
+from checker.derive import deadline
+from checker.expr import ExprError, bounded, parse_expr, symbols_for
+from checker.jsonio import atomic_write
 from checker.latex_reader import LatexMisread, read_latex
 from checker.paths import default_cache_dir
-from checker.plan import Plan, RootOf, Stationary, input_defaults
+from checker.plan import HelperError, Plan, RootOf, Stationary, expand_helpers, input_defaults
 from checker.spec import ClaimFileError
 from checker.view import ClaimView, LatexCheck
 
@@ -49,6 +51,7 @@ __all__ = ["LatexCheck", "check_latex", "claim_view", "formula_mathml", "latex_p
 _FORMAT = 1
 RTOL = 1e-9
 MAX_POINTS = 64  # sweep points compared; a larger sweep is thinned evenly
+LATEX_SECONDS = 1.5  # lint's other limit per file (checker.plan.PLAN_SECONDS) is 3 s
 DRAWS = 3  # values drawn for each symbol the sweep does not bind (measured outputs)
 HINT = (
     "if the LaTeX is as printed, the reader may have misread it: write function arguments "
@@ -101,14 +104,17 @@ def check_latex(plan: Plan, cache_dir: Path | None = None) -> LatexCheck | None:
 
 def _cached(key: str, plan: Plan, folder: Path) -> LatexCheck:
     path = folder / f"{key}.json"
-    entry = read_json_object(path)
     try:
-        if entry is not None and entry.get("key") == key and entry.get("format") == _FORMAT:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        if entry.get("key") == key and entry.get("format") == _FORMAT:
             return LatexCheck.from_dict(entry["check"])
-    except (KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError):
         pass  # missing or damaged: recompute, never trust
     try:
-        check = _compare(plan)
+        with deadline(LATEX_SECONDS, _OutOfTime):
+            check = _compare(plan)
+    except _OutOfTime:
+        return LatexCheck("not compared", f"not compared: no answer within {LATEX_SECONDS:g} s")
     except Exception as exc:  # never a traceback from lint: a SymPy corner case is said, not raised
         reason = f"checker could not compare it: {type(exc).__name__}: {_first_line(exc)}"
         check = LatexCheck("not compared", f"not compared: {reason}")
@@ -122,6 +128,10 @@ def _cached(key: str, plan: Plan, folder: Path) -> LatexCheck:
     except OSError:
         pass  # a read-only cache costs time, not correctness
     return check
+
+
+class _OutOfTime(BaseException):
+    """Raised inside the comparison when its time is up (a BaseException: nothing eats it)."""
 
 
 def _key(plan: Plan) -> str:
@@ -214,7 +224,10 @@ def _compare(plan: Plan) -> LatexCheck:
     expr = _bind(parsed, names, bound)
     if isinstance(expr, str):
         return LatexCheck("not compared", f"not compared: {expr}", str(parsed), _mathml(parsed))
-    expr = _definitions(expr, claim.prediction.where, names)
+    try:
+        expr = bounded(_definitions(expr, claim.prediction.where, names))
+    except (ExprError, HelperError) as exc:  # `e` and `\pi` bound, helpers substituted
+        return LatexCheck("not compared", f"not compared: {exc.message}", str(parsed))
     shown, mathml = str(expr), _mathml(expr)
     field = ("latex", "text") if latex.symbols else ("latex",)
     try:
@@ -274,10 +287,8 @@ def _bind(parsed: sp.Basic, names: dict[str, sp.Symbol], bound: dict[str, sp.Bas
 
 def _definitions(expr: sp.Basic, where: dict[str, str], names: dict[str, sp.Symbol]) -> sp.Basic:
     """`where:` helpers replaced by their definitions, as the plan does for expr."""
-    definitions = {names[k]: parse_expr(v, names) for k, v in where.items()}
-    for _ in range(len(definitions) + 1):
-        expr = expr.xreplace(definitions)
-    return expr
+    definitions = expand_helpers({names[k]: parse_expr(v, names) for k, v in where.items()})
+    return expr.xreplace(definitions)
 
 
 def _mathml(expr: sp.Basic) -> str:

@@ -28,7 +28,8 @@ The conventions, each one documented in the README:
   `\\int` and the like, inequalities.
 
 Untrusted text: the size is bounded (characters, nesting, readings, literal
-digits, numeric powers); nothing is evaluated but SymPy arithmetic.
+digits, numeric powers, the size of every number built, arguments of `\\max`
+and `\\min`); nothing is evaluated but SymPy arithmetic.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from collections.abc import Callable, Iterator
 
 import sympy as sp
 
-from checker.expr import ExprError, checked_power
+from checker.expr import MAX_EXTREMUM_ARGS, ExprError, bounded, checked_power
 
 __all__ = ["MAX_CHARS", "MAX_READINGS", "LatexMisread", "read_latex"]
 
@@ -169,7 +170,7 @@ def _readings(tokens: list[_Token]) -> Iterator[sp.Basic | LatexMisread]:
         prefix = pending.pop()
         reader = _Reader(tokens, prefix)
         try:
-            yield reader.formula()
+            yield bounded(reader.formula())  # before anything prints or compares it
         except LatexMisread as exc:
             yield exc
         except ExprError as exc:
@@ -295,7 +296,8 @@ class _Reader:
         return token.text in ("(", "[", "{")
 
     def factor(self) -> sp.Basic:
-        return self.scripts(self.atom())
+        column = self.peek().column
+        return bounded(self.scripts(self.atom()), column)
 
     def scripts(self, base: sp.Basic) -> sp.Basic:
         """`^` after a factor: a power, or `^*` marking a named symbol."""
@@ -412,7 +414,7 @@ class _Reader:
     def bars(self) -> sp.Basic:
         opening = self.take()
         self.open_bars.append(opening.text)
-        value = self.expression()
+        value = bounded(self.expression(), opening.column)  # before Abs decides its sign
         closing = self.peek()
         if closing.kind != "bar" or closing.text != opening.text or closing.side == "open":
             raise self.error(f"expected a closing {opening.text}")
@@ -480,7 +482,8 @@ class _Reader:
             argument = self.factor()
         else:
             raise self.error(f"{token.text} has no argument")
-        value = _FUNCTIONS[word](argument, evaluate=False)
+        value = bounded(_FUNCTIONS[word](bounded(argument, token.column), evaluate=False),
+                        token.column)  # fmt: skip
         if base is not None:
             value = value / sp.log(base, evaluate=False)
         return value if power is None else checked_power(value, power, token.column)
@@ -492,9 +495,13 @@ class _Reader:
         self.take()
         values = [self.expression()]
         while self.is_(","):
+            if len(values) == MAX_EXTREMUM_ARGS:  # SymPy compares every pair of them
+                raise LatexMisread(f"{token.text} of more than {MAX_EXTREMUM_ARGS} arguments",
+                                   token.column)  # fmt: skip
             self.take()
             values.append(self.expression())
         self.expect(")")
+        values = [bounded(v, token.column) for v in values]
         return (sp.Max if word == "max" else sp.Min)(*values)
 
     def font(self, word: str, token: _Token) -> sp.Basic:

@@ -5,6 +5,11 @@ registry: expressions are parsed, names bound, parameters validated against
 the measurement's own model, and `require` hypotheses and symbol domains
 checked at every sweep point. `checker lint` is this module with no runner
 behind it, so nothing here imports JAX (hypotheses are evaluated with NumPy).
+
+Planning one file is bounded in time (PLAN_SECONDS, the limit every SymPy step
+runs under) and in size (`where:` helpers expand to at most
+MAX_EXPANDED_NODES), and whatever goes wrong inside it is that file's located
+problem, never an error that stops the other files.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import sympy as sp
 
 from checker import derive, spec
 from checker.compile import compile_expr, numpy_backend
-from checker.expr import ExprError, parse_expr, symbols_for
+from checker.expr import ExprError, bounded, parse_expr, symbols_for
 from checker.measure.registry import (
     BROKEN_MODULES,
     Measurement,
@@ -32,7 +37,22 @@ from checker.measure.registry import (
 )
 from checker.spec import ClaimFile, ClaimFileError
 
-__all__ = ["DOMAINS", "Check", "Plan", "input_defaults", "plan_claim"]
+__all__ = [
+    "DOMAINS",
+    "MAX_EXPANDED_DEPTH",
+    "MAX_EXPANDED_NODES",
+    "PLAN_SECONDS",
+    "Check",
+    "HelperError",
+    "Plan",
+    "expand_helpers",
+    "input_defaults",
+    "plan_claim",
+]
+
+PLAN_SECONDS = 3.0  # one file; lint plans each on every run, and a shipped claim takes < 0.1 s
+MAX_EXPANDED_NODES = 10_000  # an expression with its where: helpers substituted
+MAX_EXPANDED_DEPTH = 100  # (SymPy's printers and walkers recurse once or more per level)
 
 DOMAINS = {  # a symbol's declared domain, checked on numbers (not assumed by SymPy)
     "real": lambda v: np.isfinite(v),
@@ -105,10 +125,117 @@ class Plan:
         return self.claim_file.claim
 
 
-def plan_claim(claim_file: ClaimFile) -> Plan | list[ClaimFileError]:
-    """Everything `checker lint` checks, producing the plan the runner executes."""
+class _OutOfPlanningTime(BaseException):
+    """Raised inside planning when its time is up; no `except Exception` inside SymPy eats it."""
+
+
+def plan_claim(
+    claim_file: ClaimFile, seconds: float | None = PLAN_SECONDS
+) -> Plan | list[ClaimFileError]:
+    """Everything `checker lint` checks, producing the plan the runner executes.
+
+    Within `seconds` (None: no limit), or a located problem that says where it
+    stopped. An unexpected failure is this file's problem too, so that one
+    claim file can never stop the run of the others.
+    """
     planner = _Planner(claim_file)
-    return planner.plan()
+    try:
+        with derive.deadline(seconds, _OutOfPlanningTime):
+            return planner.plan()
+    except _OutOfPlanningTime:
+        return planner.stopped(
+            f"planning took over {seconds:g} s",
+            "simplify its expressions or where: helpers, or use fewer variants or sweep points",
+        )
+    except Exception as exc:  # a SymPy corner case: said for this file, not raised
+        text = (str(exc).splitlines() or [""])[0][:160]
+        return planner.stopped(f"checker could not plan this file: {type(exc).__name__}: "
+                               f"{text}; please report it", "")  # fmt: skip
+
+
+class HelperError(Exception):
+    """`where:` helpers that cannot be substituted; `helper` names the one to fix."""
+
+    def __init__(self, helper: str, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.helper = helper
+        self.message = message
+        self.hint = hint
+
+
+def expand_helpers(definitions: Mapping[sp.Symbol, sp.Basic]) -> dict[sp.Symbol, sp.Basic]:
+    """Each `where:` helper with the helpers it uses substituted, so that one xreplace
+    expands any expression; each is substituted once, in dependency order.
+
+    Refused, as HelperError: helpers that define each other in a cycle, and a
+    helper that grows past MAX_EXPANDED_NODES or MAX_EXPANDED_DEPTH (a chain
+    of helpers that each use the next twice doubles at every link).
+    """
+    shapes: dict[sp.Basic, tuple[int, int]] = {}
+    expanded: dict[sp.Symbol, sp.Basic] = {}
+    for helper in _dependency_order(definitions):
+        value = definitions[helper]
+        used = {s: expanded[s] for s in value.free_symbols if s in expanded}
+        value = value.xreplace(used) if used else value
+        problem = expansion_problem(value, shapes)
+        if problem:
+            raise HelperError(str(helper), f"{helper!s} {problem}",
+                              "define fewer, smaller helpers")  # fmt: skip
+        expanded[helper] = value
+    return expanded
+
+
+def expansion_problem(expr: sp.Basic, shapes: dict[sp.Basic, tuple[int, int]] | None = None) -> str:
+    """Why an expression with its helpers substituted is too large to work on, or ""."""
+    size, depth = _shape(expr, {} if shapes is None else shapes)
+    if size > MAX_EXPANDED_NODES:
+        return (f"has {size} parts once where: helpers are substituted; "
+                f"the limit is {MAX_EXPANDED_NODES}")  # fmt: skip
+    if depth > MAX_EXPANDED_DEPTH:
+        return (f"is nested {depth} levels deep once where: helpers are substituted; "
+                f"the limit is {MAX_EXPANDED_DEPTH}")  # fmt: skip
+    return ""
+
+
+def _shape(expr: sp.Basic, shapes: dict[sp.Basic, tuple[int, int]]) -> tuple[int, int]:
+    """The size and depth of expr as a tree, counting each distinct subtree once (linear
+    in the shared graph, though the tree it stands for may be exponentially larger)."""
+    stack = [expr]
+    while stack:  # children before parents, without recursion: a chain may be deep
+        node = stack[-1]
+        pending = [a for a in node.args if a not in shapes]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        parts = [shapes[a] for a in node.args]
+        shapes[node] = (1 + sum(p[0] for p in parts), 1 + max((p[1] for p in parts), default=0))
+    return shapes[expr]
+
+
+def _dependency_order(definitions: Mapping[sp.Symbol, sp.Basic]) -> list[sp.Symbol]:
+    """Helpers, each after those it uses; HelperError naming a cycle."""
+    uses = {h: sorted(v.free_symbols & definitions.keys(), key=str) for h, v in definitions.items()}
+    order: list[sp.Symbol] = []
+    done: set[sp.Symbol] = set()
+    for root in definitions:
+        if root in done:
+            continue
+        path, stack = [root], [iter(uses[root])]
+        while stack:
+            following = next(stack[-1], None)
+            if following is None:
+                stack.pop()
+                done.add(path[-1])
+                order.append(path.pop())
+            elif following in path:
+                cycle = " -> ".join(str(s) for s in (*path[path.index(following) :], following))
+                raise HelperError(str(following), f"helpers {cycle} define each other in a cycle",
+                                  "a helper may use only helpers that do not use it")  # fmt: skip
+            elif following not in done:
+                path.append(following)
+                stack.append(iter(uses[following]))
+    return order
 
 
 class _Planner:
@@ -119,10 +246,19 @@ class _Planner:
         self._parsed: dict[tuple, tuple[Mapping[str, sp.Basic], sp.Basic | None]] = {}
         self._predicted: dict[tuple, tuple[spec.Prediction, tuple[Any, Any]]] = {}
         self._held: dict[tuple, list[bool]] = {}
+        self.at: tuple[Any, ...] = ("measurement", "name")  # what is being planned
 
     def problem(self, path: tuple[Any, ...], message: str, hint: str = "") -> None:
         field = ".".join(str(p) for p in path)
         self.problems.append(ClaimFileError(self.file.where(*path), f"{field}: {message}", hint))
+
+    def stopped(self, message: str, hint: str) -> list[ClaimFileError]:
+        """The problems found so far, and why planning stopped where it was."""
+        self.problem(self.at, message, hint)
+        return self._distinct()
+
+    def _distinct(self) -> list[ClaimFileError]:
+        return list({(str(p.location), p.message): p for p in self.problems}.values())
 
     def plan(self) -> Plan | list[ClaimFileError]:
         claim = self.claim
@@ -138,7 +274,7 @@ class _Planner:
         for i, variant in enumerate(claim.must_fail):
             variants.append(self._variant(i, variant))
         if self.problems or main is None or None in variants:
-            return list({(str(p.location), p.message): p for p in self.problems}.values())
+            return self._distinct()
         return Plan(self.file, measurement, main, tuple(variants))
 
     def _unknown_measurement(self) -> None:
@@ -175,15 +311,21 @@ class _Planner:
         violates: tuple[str, ...],
     ) -> Check | None:
         before = len(self.problems)
+        self.at = at or ("prediction",)
         params = {**self.claim.measurement.params, **params_override}
         sweep = {**self.claim.sweep, **sweep_override}
         params_at = (*at, "params") if params_override else ("measurement", "params")
         sweep_at = (*at, "sweep") if sweep_override else ("sweep",)
         self._check_params(params, sweep, params_at, sweep_at)
         points = _grid(sweep)
-        bound = {*sweep, *self._param_values(params), *self.measurement.outputs}
+        binders = {  # who binds a name, in the documented precedence (the first wins)
+            **dict.fromkeys(self.measurement.outputs, "a measured output"),
+            **dict.fromkeys(self._param_values(params), "a measurement param"),
+            **dict.fromkeys(sweep, "swept"),
+        }
+        bound = set(binders)
         pred_at = (*at, "prediction") if at else ("prediction",)
-        expr, implicit = self._prediction(prediction, pred_at, bound)
+        expr, implicit = self._prediction(prediction, pred_at, binders)
         self._check_form(prediction, agreement, at)
         tolerances = self._tolerances(
             agreement, (*at, "agreement") if at else ("agreement",), bound
@@ -285,39 +427,39 @@ class _Planner:
                 return
 
     def _prediction(
-        self, prediction: spec.Prediction, at: tuple, bound: set[str]
+        self, prediction: spec.Prediction, at: tuple, binders: Mapping[str, str]
     ) -> tuple[sp.Basic | None, RootOf | Stationary | None]:
         """The claim's own prediction, planned once: most variants share it unchanged."""
-        key = (id(prediction), frozenset(bound))  # (prediction kept alive with the entry)
+        key = (id(prediction), frozenset(binders.items()))  # (prediction kept alive with entry)
         if key in self._predicted:
             return self._predicted[key][1]
         before = len(self.problems)
-        found = self._prediction_once(prediction, at, bound)
+        found = self._prediction_once(prediction, at, binders)
         if len(self.problems) == before:  # a failed one is planned again, to say where
             self._predicted[key] = (prediction, found)
         return found
 
     def _prediction_once(
-        self, prediction: spec.Prediction, at: tuple, bound: set[str]
+        self, prediction: spec.Prediction, at: tuple, binders: Mapping[str, str]
     ) -> tuple[sp.Basic | None, RootOf | Stationary | None]:
         if prediction.target not in self.measurement.outputs:
             outputs = ", ".join(self.measurement.outputs)
             self.problem((*at, "target"), f"{prediction.target!r} is not an output of "
                          f"{self.measurement.name}", f"outputs: {outputs}")  # fmt: skip
+        bound = set(binders)
         names = {**self.names, **symbols_for(prediction.where)}
-        definitions = {}
-        for key, text in prediction.where.items():
-            value = self._parse(text, (*at, "where", key), names)
-            if value is not None:
-                definitions[names[key]] = value
-        definitions = _resolved(definitions)
+        definitions = self._helpers(prediction, at, names, binders)
+        if definitions is None:
+            return None, None
 
         def parse(text: str, path: tuple, extra: Mapping[str, sp.Symbol] = {}) -> sp.Basic | None:
             value = self._parse(text, (*at, *path), {**names, **extra})
             if value is None:
                 return None
             if definitions:
-                value = value.xreplace(definitions)
+                value = self._substituted(value, definitions, (*at, *path))
+                if value is None:
+                    return None
             free = {str(s) for s in value.free_symbols} - set(prediction.fit) - set(extra)
             for name in sorted(free - bound):
                 self.problem(
@@ -334,6 +476,56 @@ class _Planner:
         if prediction.stationary is not None:
             return self._stationary(prediction, at, parse)
         return parse(prediction.expr, ("expr",)), None
+
+    def _helpers(
+        self,
+        prediction: spec.Prediction,
+        at: tuple,
+        names: Mapping[str, sp.Symbol],
+        binders: Mapping[str, str],
+    ) -> dict[sp.Symbol, sp.Basic] | None:
+        """The `where:` helpers expanded (`expand_helpers`), or None with the problems said.
+
+        A helper named like a swept symbol, a param or an output would be
+        substituted over the value that, by the documented precedence, binds it.
+        """
+        definitions = {}
+        refused = False
+        for key, text in prediction.where.items():
+            if key in binders:
+                refused = True
+                self.problem(
+                    (*at, "where", key),
+                    f"{key!r} is {binders[key]}, which binds the name before where: helpers do",
+                    "rename the helper: names are bound by the sweep point, then params, "
+                    "measured outputs, where: and fit:",
+                )  # fmt: skip
+                continue
+            value = self._parse(text, (*at, "where", key), names)
+            if value is not None:
+                definitions[names[key]] = value
+        if refused:
+            return None
+        try:
+            return expand_helpers(definitions)
+        except HelperError as exc:
+            self.problem((*at, "where", exc.helper), exc.message, exc.hint)
+            return None
+
+    def _substituted(
+        self, value: sp.Basic, definitions: Mapping[sp.Symbol, sp.Basic], path: tuple
+    ) -> sp.Basic | None:
+        """value with the helpers substituted, or None with why it is too large to use."""
+        value = value.xreplace(definitions)  # shares each helper's tree: cheap, however large
+        problem = expansion_problem(value)
+        if problem:
+            self.problem(path, f"the expression {problem}", "define fewer, smaller helpers")
+            return None
+        try:
+            return bounded(value)
+        except ExprError as exc:
+            self.problem(path, f"{exc.message} once where: helpers are substituted", exc.hint)
+            return None
 
     def _root_of(self, root: spec.RootOf, parse: Any) -> tuple[sp.Basic | None, RootOf | None]:
         unknown = symbols_for([root.unknown])
@@ -500,17 +692,6 @@ def input_defaults(measurement: Measurement) -> dict[str, Any]:
 def _defaults(function: Callable[..., Any]) -> dict[str, Any]:
     """A function's parameter defaults; inspect.signature is slow and lint asks thousands of times."""
     return {name: p.default for name, p in inspect.signature(function).parameters.items()}
-
-
-def _resolved(definitions: dict[sp.Symbol, sp.Basic]) -> dict[sp.Symbol, sp.Basic]:
-    """`where:` helpers with the helpers they use substituted, so one xreplace expands any
-    expression. A cycle is left unexpanded after as many rounds as there are helpers."""
-    for _ in range(len(definitions)):
-        used = {s for value in definitions.values() for s in value.free_symbols}
-        if not used & definitions.keys():
-            break
-        definitions = {name: value.xreplace(definitions) for name, value in definitions.items()}
-    return definitions
 
 
 def _holds(condition: sp.Basic, points: list[Mapping[str, float]]) -> list[bool]:

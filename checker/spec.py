@@ -45,7 +45,9 @@ __all__ = [
 ]
 
 MAX_EXPR_CHARS = 2000
-MAX_SWEEP_POINTS = 10_000
+MAX_SWEEP_POINTS = 10_000  # one check: the claim, or one must-fail variant
+MAX_TOTAL_SWEEP_POINTS = 10 * MAX_SWEEP_POINTS  # the claim and its variants: lint plans them all
+MAX_VARIANTS = 64
 
 
 def _expr_text(value: Any) -> Any:
@@ -337,7 +339,7 @@ class Claim(_Model):
         default_factory=dict
     )
     agreement: Agreement
-    must_fail: list[Variant] = Field(min_length=1)
+    must_fail: list[Variant] = Field(min_length=1, max_length=MAX_VARIANTS)
     x64: bool = False
     latex: Annotated[Latex, pydantic.BeforeValidator(_latex_text)] | None = Field(
         None, json_schema_extra=_latex_schema
@@ -483,6 +485,10 @@ def _located_error(located: Located, error: Any) -> ClaimFileError:
         limit = (error.get("ctx") or {}).get("max_length", "?")
         text = f"{field}: {len(error['input'])} characters; the limit is {limit}"
         return ClaimFileError(where, text, "split it with where: definitions")
+    if kind == "too_long" and isinstance(error.get("input"), list):
+        limit = (error.get("ctx") or {}).get("max_length", "?")
+        what = "must-fail variants" if yaml_path == ("must_fail",) else "entries"
+        return ClaimFileError(where, f"{field}: {len(error['input'])} {what}; the limit is {limit}")
     value = _short(error.get("input"))
     message = error["msg"].removeprefix("Value error, ")
     return ClaimFileError(where, f"{field}: {message} (got {value})", _hint(kind, yaml_path))
@@ -591,12 +597,31 @@ def _cross_checks(claim: Claim, located: Located) -> list[ClaimFileError]:
             except pydantic.ValidationError as exc:
                 first = exc.errors()[0]
                 problem(("must_fail", i, "agreement"), first["msg"], "keys of the claim's rule")
-    points = 1
-    for values in claim.sweep.values():
-        points *= len(values)
-    if points > MAX_SWEEP_POINTS:
-        problem(("sweep",), f"{points} sweep points; the limit is {MAX_SWEEP_POINTS}")
+    _check_points(problem, claim)
     return problems
+
+
+def _check_points(problem: Any, claim: Claim) -> None:
+    """Bound the sweep points lint plans: each check's, and all of them together."""
+    total = _points(claim.sweep)
+    if total > MAX_SWEEP_POINTS:
+        problem(("sweep",), f"{total} sweep points; the limit is {MAX_SWEEP_POINTS}")
+    for i, variant in enumerate(claim.must_fail):
+        points = _points({**claim.sweep, **variant.sweep})
+        total += points
+        if points > MAX_SWEEP_POINTS and variant.sweep:
+            problem(("must_fail", i, "sweep"),
+                    f"{points} sweep points; the limit is {MAX_SWEEP_POINTS}")  # fmt: skip
+    if total > MAX_TOTAL_SWEEP_POINTS:
+        problem(("must_fail",), f"{total} sweep points in the claim and its variants together; "
+                f"the limit is {MAX_TOTAL_SWEEP_POINTS}", "fewer variants, or smaller sweeps")  # fmt: skip
+
+
+def _points(sweep: dict[str, list[Any]]) -> int:
+    points = 1
+    for values in sweep.values():
+        points *= len(values)
+    return points
 
 
 def _check_unique(problem: Any, field: str, names: list[str]) -> None:

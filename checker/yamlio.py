@@ -5,7 +5,8 @@ safe tags only, no anchors or aliases (they buy nothing in a claim and are the
 billion-laughs vector), no duplicate keys (PyYAML silently keeps the last one),
 a size limit, and YAML 1.2 floats (`1e-3` is a number, not the string PyYAML
 1.1 makes of it). Every scalar's position is kept, so that a schema error can
-point at `file:line:column`.
+point at `file:line:column`. Integers are bounded (MAX_INT_DIGITS): a hex,
+sexagesimal or long decimal one can be too large for a float or for `str`.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from typing import Any
 
 import yaml
 
-from checker.jsonio import FileTooLarge, NotRegularFile, read_regular_file
-
-__all__ = ["ClaimFileError", "Located", "Location", "read_claim_bytes", "read_yaml"]
+__all__ = ["ClaimFileError", "Located", "Location", "read_yaml"]
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 32
+MAX_INT_DIGITS = 300  # within a float's range, and far within Python's int -> str limit
 _STR = "tag:yaml.org,2002:str"
 
 _FLOAT = re.compile(
@@ -106,31 +106,19 @@ _NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEven
 _NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
 
 
-def read_claim_bytes(path: Path, display: str | None = None) -> bytes:
-    """A claim file's bytes; ClaimFileError for a FIFO, a device, a folder or a file over
-    MAX_BYTES, found from the opened file before anything is read, so none of them hangs
-    or fills memory (`/dev/zero` given as a claim, a pipe named x.yaml in the claims)."""
-    where = Location(display or str(path), 1, 1)
-    try:
-        return read_regular_file(path, MAX_BYTES)
-    except NotRegularFile:
-        raise ClaimFileError(
-            where, "not a regular file", "a claim file is a plain YAML file, not a pipe or device"
-        ) from None
-    except FileTooLarge as exc:
-        raise ClaimFileError(
-            where,
-            f"file is {exc.size} bytes; claim files are limited to {MAX_BYTES}",
-            "a claim is a page of YAML; put data in the measurement, not the claim",
-        ) from None
-    except OSError as exc:
-        raise ClaimFileError(where, f"cannot read file: {exc.strerror}") from None
-
-
 def read_yaml(path: Path, display: str | None = None) -> Located:
     """Parse one claim file; raise ClaimFileError for anything unusable."""
     name = display or str(path)
-    raw = read_claim_bytes(path, display)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ClaimFileError(Location(name, 1, 1), f"cannot read file: {exc.strerror}") from None
+    if len(raw) > MAX_BYTES:
+        raise ClaimFileError(
+            Location(name, 1, 1),
+            f"file is {len(raw)} bytes; claim files are limited to {MAX_BYTES}",
+            "a claim is a page of YAML; put data in the measurement, not the claim",
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -239,10 +227,36 @@ def _construct(
         ]
     if node.tag == _STR:
         return node.value  # most scalars are text: skip the constructor's dispatch
+    return _scalar(loader, node, path, here)
+
+
+def _scalar(loader: _Loader, node: yaml.Node, path: tuple[Any, ...], here: Location) -> Any:
+    """A number or other non-text scalar, refused where it is too large to use."""
+    field = ".".join(str(p) for p in path) or "(top level)"
     try:
-        return loader.construct_object(node, deep=True)
+        value = loader.construct_object(node, deep=True)
     except yaml.YAMLError as exc:
-        raise ClaimFileError(here, f"cannot read value {node.value!r}: {exc}") from None
+        raise ClaimFileError(here, f"cannot read value {_shown(node.value)}: {exc}") from None
+    except (ValueError, OverflowError):  # int() past 4300 digits; a sexagesimal float's sum
+        digits = sum(c.isdigit() for c in node.value)
+        raise _too_large(here, field, digits) from None
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _INT_LIMIT:
+        raise _too_large(here, field, int(value.bit_length() * 0.30103) + 1)
+    return value
+
+
+_INT_LIMIT = 10**MAX_INT_DIGITS
+
+
+def _too_large(here: Location, field: str, digits: int) -> ClaimFileError:
+    return ClaimFileError(
+        here, f"{field}: an integer of about {digits} digits; numbers in claim files are "
+        f"limited to {MAX_INT_DIGITS} digits", "write it as a float (1e300), or rescale",
+    )  # fmt: skip
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 80 else repr(text[:77] + "...")
 
 
 def _construct_mapping(
@@ -260,7 +274,7 @@ def _construct_mapping(
             raise ClaimFileError(key_here, "keys must be plain scalars")
         if key_node.tag == "tag:yaml.org,2002:merge":
             raise ClaimFileError(key_here, "merge keys (<<) are not allowed in claim files")
-        key = key_node.value if key_node.tag == _STR else loader.construct_object(key_node)
+        key = key_node.value if key_node.tag == _STR else _scalar(loader, key_node, path, key_here)
         if key in result:
             first = locations[(*path, key)]
             raise ClaimFileError(

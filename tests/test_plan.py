@@ -28,8 +28,9 @@ def test_where_helpers_that_use_each_other_expand_fully(project: Path) -> None:
     assert sp.simplify(plan.check.prediction - mu / 2) == 0
 
 
-def test_where_helpers_that_use_each_other_in_a_cycle_are_unbound(project: Path) -> None:
+def test_where_helpers_that_use_each_other_in_a_cycle_are_refused(project: Path) -> None:
     cycle = "  where: {a: b + 1, b: a*2}\n  expr: a + mu\n"
     problems = _planned(project, TOY_CLAIM.replace("  expr: mu\n", cycle))
     assert isinstance(problems, list)
-    assert any("is not bound" in p.message and "prediction.expr" in str(p) for p in problems)
+    assert any("a -> b -> a define each other in a cycle" in p.message
+               and "prediction.where.a" in str(p) for p in problems)  # fmt: skip

@@ -199,6 +199,77 @@ cases = {
         ),
         "not swept",
     ),
+    # bounded work: numbers, where: helpers and sweeps whose size would stall lint
+    "bound-number-in-function": (expr('"theta + sin(E**(10**29))"'), "beyond 1e+300"),
+    "bound-number-product": (expr("theta*" + "*".join(["10**29"] * 11)), "beyond 1e+300"),
+    "bound-exact-power-product": (expr("theta/((10**29)**6*(10**29)**6)"), "beyond 1e+300"),
+    "bound-number-through-where": (
+        sub(EXPR, "  expr: theta + sin(E**h)\n  where: {h: 10**29}\n"),
+        "beyond 1e+300",
+    ),
+    "bound-where-cycle": (
+        sub(EXPR, "  expr: theta + a\n  where: {a: b + 1, b: a + 1}\n"),
+        "a -> b -> a",
+    ),
+    "bound-where-chain": (
+        sub(
+            EXPR,
+            "  expr: theta + h0\n  where:\n"
+            + "".join(f"    h{i}: h{i + 1}*h{i + 1} + h{i + 1}\n" for i in range(40))
+            + "    h40: theta\n",
+        ),
+        "once where: helpers are substituted",
+    ),
+    "bound-where-rebinds-swept": (
+        sub(EXPR, EXPR + "  where: {theta: 2*pi}\n"),
+        "where.theta: 'theta' is swept",
+    ),
+    "bound-variant-sweep": (
+        BASE
+        + "  - name: big\n    sweep: {theta: ["
+        + ", ".join(str(i / 1000) for i in range(1000))
+        + "], dim: ["
+        + ", ".join(str(i) for i in range(2, 1002))
+        + "]}\n",
+        "must_fail.1.sweep: 1000000 sweep points; the limit is",
+    ),
+    "bound-too-many-variants": (
+        BASE + "".join(f"  - name: v{i}\n    params: {{dim: {i + 2}}}\n" for i in range(100)),
+        "must_fail: 101 must-fail variants; the limit is 64",
+    ),
+    "bound-variants-times-points": (
+        BASE
+        + "".join(
+            f"  - name: v{i}\n    sweep: {{theta: ["
+            + ", ".join(str(j / 100) for j in range(100))
+            + f"], dim: [{', '.join(str(j) for j in range(2, 92))}]}}\n"
+            for i in range(20)
+        ),
+        "sweep points in the claim and its variants together; the limit is",
+    ),
+    "bound-yaml-hex-int": (
+        sub("params: {dim: 16, width: 1024}", "params: {dim: 16, width: 0x" + "f" * 5000 + "}"),
+        "measurement.params.width: an integer of",
+    ),
+    "bound-yaml-long-int": (
+        sub("atol: 0.05", "atol: " + "9" * 5000),
+        "agreement.atol: an integer of",
+    ),
+    "bound-yaml-sexagesimal-int": (
+        sub(
+            "params: {dim: 16, width: 1024}",
+            "params: {dim: 16, width: " + ":".join(["59"] * 2000) + "}",
+        ),
+        "measurement.params.width: an integer of",
+    ),
+    "bound-yaml-int-key": (
+        sub("params: {dim: 16, width: 1024}", "params: {dim: 16, ? " + "7" * 5000 + ": 1}"),
+        "measurement.params: an integer of",
+    ),
+    "bound-yaml-int-in-sweep": (
+        sub("theta: [0.5, 1.0]", "theta: [0.5, " + "9" * 400 + "]"),
+        "sweep.theta.1: an integer of",
+    ),
 }
 
 for name, (text, _) in cases.items():
