@@ -39,7 +39,7 @@ from sympy.core.function import AppliedUndef
 from checker.compile import CompileError, compile_expr, numpy_backend
 from checker.derive import deadline
 from checker.expr import ExprError, bounded, parse_expr, symbols_for
-from checker.jsonio import atomic_write
+from checker.jsonio import atomic_write, read_json_object
 from checker.latex_reader import LatexMisread, read_latex
 from checker.paths import default_cache_dir
 from checker.plan import HelperError, Plan, RootOf, Stationary, expand_helpers, input_defaults
@@ -104,11 +104,11 @@ def check_latex(plan: Plan, cache_dir: Path | None = None) -> LatexCheck | None:
 
 def _cached(key: str, plan: Plan, folder: Path) -> LatexCheck:
     path = folder / f"{key}.json"
+    entry = read_json_object(path)
     try:
-        entry = json.loads(path.read_text(encoding="utf-8"))
-        if entry.get("key") == key and entry.get("format") == _FORMAT:
+        if entry is not None and entry.get("key") == key and entry.get("format") == _FORMAT:
             return LatexCheck.from_dict(entry["check"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError):
         pass  # missing or damaged: recompute, never trust
     try:
         with deadline(LATEX_SECONDS, _OutOfTime):

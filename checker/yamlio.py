@@ -18,7 +18,9 @@ from typing import Any
 
 import yaml
 
-__all__ = ["ClaimFileError", "Located", "Location", "read_yaml"]
+from checker.jsonio import FileTooLarge, NotRegularFile, read_regular_file
+
+__all__ = ["ClaimFileError", "Located", "Location", "read_claim_bytes", "read_yaml"]
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 32
@@ -106,19 +108,31 @@ _NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEven
 _NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
 
 
+def read_claim_bytes(path: Path, display: str | None = None) -> bytes:
+    """A claim file's bytes; ClaimFileError for a FIFO, a device, a folder or a file over
+    MAX_BYTES, found from the opened file before anything is read, so none of them hangs
+    or fills memory (`/dev/zero` given as a claim, a pipe named x.yaml in the claims)."""
+    where = Location(display or str(path), 1, 1)
+    try:
+        return read_regular_file(path, MAX_BYTES)
+    except NotRegularFile:
+        raise ClaimFileError(
+            where, "not a regular file", "a claim file is a plain YAML file, not a pipe or device"
+        ) from None
+    except FileTooLarge as exc:
+        raise ClaimFileError(
+            where,
+            f"file is {exc.size} bytes; claim files are limited to {MAX_BYTES}",
+            "a claim is a page of YAML; put data in the measurement, not the claim",
+        ) from None
+    except OSError as exc:
+        raise ClaimFileError(where, f"cannot read file: {exc.strerror}") from None
+
+
 def read_yaml(path: Path, display: str | None = None) -> Located:
     """Parse one claim file; raise ClaimFileError for anything unusable."""
     name = display or str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ClaimFileError(Location(name, 1, 1), f"cannot read file: {exc.strerror}") from None
-    if len(raw) > MAX_BYTES:
-        raise ClaimFileError(
-            Location(name, 1, 1),
-            f"file is {len(raw)} bytes; claim files are limited to {MAX_BYTES}",
-            "a claim is a page of YAML; put data in the measurement, not the claim",
-        )
+    raw = read_claim_bytes(path, display)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
