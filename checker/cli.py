@@ -209,6 +209,16 @@ def _unknown_profile(name: str | None, plans: Sequence[Any], errors: Console) ->
     return True
 
 
+def _unusable_report_dir(folder: Path, errors: Console) -> bool:
+    """A report folder that cannot be written is found before any claim runs, not after."""
+    from checker.report.files import report_dir_problem
+
+    problem = report_dir_problem(folder)
+    if problem is not None:
+        errors.print(f"[bold red]error[/] {escape(problem)}; nothing was run")
+    return problem is not None
+
+
 def _lint(args: argparse.Namespace, console: Console, errors: Console) -> int:
     from checker.lintcache import lint_cached
     from checker.paths import default_cache_dir
@@ -268,6 +278,8 @@ def _mutate(args: argparse.Namespace, console: Console, errors: Console) -> int:
     from checker.verify import lint, select
     from checker.workers import pin_threads
 
+    if _unusable_report_dir(args.report_dir, errors):
+        return EXIT_USAGE
     library = lint(args.paths)
     if library.problems:
         print_problems(library.problems, errors)
@@ -440,7 +452,6 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
     from checker.cache import ResultCache
     from checker.paths import default_cache_dir
     from checker.report import github_annotations, print_results, report_dict, write_reports
-    from checker.report.files import report_dir_problem
 
     if args.executor == "dask" and (not args.scheduler or args.timeout is not None):
         errors.print("[bold red]error[/] --executor dask needs --scheduler ADDRESS "
@@ -450,9 +461,7 @@ def _verify(args: argparse.Namespace, console: Console, errors: Console) -> int:
         errors.print("[bold red]error[/] --shard-points splits sweeps over a Dask cluster: "
                      "add --executor dask --scheduler ADDRESS")  # fmt: skip
         return EXIT_USAGE
-    problem = report_dir_problem(args.report_dir)
-    if problem is not None:
-        errors.print(f"[bold red]error[/] {escape(problem)}; nothing was run")
+    if _unusable_report_dir(args.report_dir, errors):
         return EXIT_USAGE
     if args.cache_dir:  # results, lint, compilations, here and in the workers
         os.environ["CHECKER_CACHE_DIR"] = str(args.cache_dir)

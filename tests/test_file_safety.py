@@ -334,3 +334,10 @@ def _verify_in(project: Path, name: str, env: dict[str, str]) -> bytes:
     assert run.returncode == 0, run.stdout + run.stderr
     (plot,) = (project / name / "plots").glob("*.png")
     return plot.read_bytes()
+
+
+def test_mutate_refuses_an_unusable_report_folder_before_running(project: Path, capsys) -> None:
+    (project / "taken").write_text("a file, not a folder")
+    write_claim(project / "claims", "toy.yaml", TOY_CLAIM)
+    assert main(["mutate", "claims", "--report-dir", "taken"]) == 2
+    assert "nothing was run" in capsys.readouterr().err
