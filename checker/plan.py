@@ -221,19 +221,21 @@ def _dependency_order(definitions: Mapping[sp.Symbol, sp.Basic]) -> list[sp.Symb
     for root in definitions:
         if root in done:
             continue
-        path, stack = [root], [iter(uses[root])]
+        path, on_path, stack = [root], {root}, [iter(uses[root])]
         while stack:
             following = next(stack[-1], None)
             if following is None:
                 stack.pop()
                 done.add(path[-1])
+                on_path.discard(path[-1])
                 order.append(path.pop())
-            elif following in path:
+            elif following in on_path:
                 cycle = " -> ".join(str(s) for s in (*path[path.index(following) :], following))
                 raise HelperError(str(following), f"helpers {cycle} define each other in a cycle",
                                   "a helper may use only helpers that do not use it")  # fmt: skip
             elif following not in done:
                 path.append(following)
+                on_path.add(following)
                 stack.append(iter(uses[following]))
     return order
 

@@ -48,6 +48,7 @@ MAX_EXPR_CHARS = 2000
 MAX_SWEEP_POINTS = 10_000  # one check: the claim, or one must-fail variant
 MAX_TOTAL_SWEEP_POINTS = 10 * MAX_SWEEP_POINTS  # the claim and its variants: lint plans them all
 MAX_VARIANTS = 64
+MAX_HELPERS = 100  # where: helpers of one prediction
 
 
 def _expr_text(value: Any) -> Any:
@@ -140,7 +141,7 @@ class Prediction(_Model):
     root_of: RootOf | None = None
     stationary: Stationary | None = None
     target: Name
-    where: dict[Name, Expr] = Field(default_factory=dict)
+    where: dict[Name, Expr] = Field(default_factory=dict, max_length=MAX_HELPERS)
     fit: list[Name] = Field(default_factory=list)
 
     @pydantic.model_validator(mode="after")
@@ -182,7 +183,7 @@ class PredictionOverride(_Model):
     expr: Expr | None = None
     root_of: RootOf | None = None
     stationary: Stationary | None = None
-    where: dict[Name, Expr] | None = None
+    where: Annotated[dict[Name, Expr], Field(max_length=MAX_HELPERS)] | None = None
     fit: list[Name] | None = None
 
 
@@ -485,7 +486,7 @@ def _located_error(located: Located, error: Any) -> ClaimFileError:
         limit = (error.get("ctx") or {}).get("max_length", "?")
         text = f"{field}: {len(error['input'])} characters; the limit is {limit}"
         return ClaimFileError(where, text, "split it with where: definitions")
-    if kind == "too_long" and isinstance(error.get("input"), list):
+    if kind == "too_long" and isinstance(error.get("input"), list | dict):
         limit = (error.get("ctx") or {}).get("max_length", "?")
         what = "must-fail variants" if yaml_path == ("must_fail",) else "entries"
         return ClaimFileError(where, f"{field}: {len(error['input'])} {what}; the limit is {limit}")

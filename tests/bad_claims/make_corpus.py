@@ -220,6 +220,24 @@ cases = {
         ),
         "once where: helpers are substituted",
     ),
+    "bound-where-deep-chain": (
+        sub(
+            EXPR,
+            "  expr: theta + h0\n  where:\n"
+            + "".join(f"    h{i}: sin(sin(h{i + 1}))\n" for i in range(60))
+            + "    h60: theta\n",
+        ),
+        "levels deep once where: helpers are substituted; the limit is 100",
+    ),
+    "bound-where-too-many": (
+        sub(
+            EXPR,
+            "  expr: theta + h0\n  where:\n"
+            + "".join(f"    h{i}: h{i + 1} + 1\n" for i in range(100))
+            + "    h100: theta\n",
+        ),
+        "prediction.where: 101 entries; the limit is 100",
+    ),
     "bound-where-rebinds-swept": (
         sub(EXPR, EXPR + "  where: {theta: 2*pi}\n"),
         "where.theta: 'theta' is swept",
