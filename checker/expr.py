@@ -354,8 +354,11 @@ def _is_bounded(value: sp.Basic) -> bool:
 def _too_large(column: int | None, text: str) -> ExprError:
     shown = text if len(text) <= 60 else text[:57] + "..."
     what = f"{shown!r} is a number" if shown else "a number"
-    return ExprError(f"{what} beyond {MAX_MAGNITUDE:g} in size", column,
-                     "rescale the formula, or write the logarithm of the quantity")  # fmt: skip
+    return ExprError(
+        f"{what} beyond {MAX_MAGNITUDE:g} in size (or overflowing on the way)",
+        column,
+        "rescale the formula, or write the logarithm of the quantity",
+    )
 
 
 def numeric_value(expr: sp.Basic, values: Mapping[sp.Symbol, float] = {}) -> complex | None:
