@@ -266,7 +266,9 @@ class ClaimRunner:
 
     def _run(self, params: pydantic.BaseModel, inputs: list[dict[str, float]]) -> list[dict]:
         m = self.measurement
-        with jax.enable_x64(self.x64):
+        # float32 products in float32 on every backend: GPUs otherwise round their inputs
+        # to TF32 (10-bit mantissa), and claims that verify on a CPU fail there
+        with jax.enable_x64(self.x64), jax.default_matmul_precision("highest"):
             batched = _batched(m, params, self.x64)
             dtype = np.float64 if self.x64 else np.float32
             stacked = {k: np.asarray([i[k] for i in inputs], dtype) for k in m.inputs}

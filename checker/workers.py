@@ -219,6 +219,9 @@ def _core_for(slot: int) -> int | None:
 def _serve(connection: Connection, plugin_folder: str, core: int | None = None) -> None:
     """A worker's loop: (path, id, seed, profile) in, ("done", result) or ("failed", reason) out."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops us
+    # workers share one accelerator: by default each JAX process would take 75 % of its
+    # memory at start, and on a GPU all but the first worker died
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     if core is not None:
         os.sched_setaffinity(0, {core})
     pin_threads()
