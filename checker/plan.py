@@ -320,7 +320,7 @@ class _Planner:
         sweep_at = (*at, "sweep") if sweep_override else ("sweep",)
         self._check_params(params, sweep, params_at, sweep_at)
         points = _grid(sweep)
-        binders = {  # who binds a name, in the documented precedence (the first wins)
+        binders = {  # who binds a name: later entries override, as the sweep point binds first
             **dict.fromkeys(self.measurement.outputs, "a measured output"),
             **dict.fromkeys(self._param_values(params), "a measurement param"),
             **dict.fromkeys(sweep, "swept"),
